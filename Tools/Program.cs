@@ -1,0 +1,3 @@
+using OnnxCnn.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);
