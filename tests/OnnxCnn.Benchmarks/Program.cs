@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(OnnxCnn.Benchmarks.InferenceBenchmarks).Assembly).Run(args);
