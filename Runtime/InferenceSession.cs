@@ -62,8 +62,13 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>Loads a model from bytes (external data, if any, is resolved from the working folder).</summary>
     public static InferenceSession FromBytes(ReadOnlySpan<byte> model, SessionOptions? options = null)
     {
-        var copy = model.ToArray();
-        return Create(options, o => Api.CreateSession(OrtEnvironment.Handle, copy, o), null);
+        // ORT reads the bytes only during the call: pin them instead of copying (models can be 500 MB).
+        fixed (byte* data = model)
+        {
+            var address = (nint)data;
+            var length = model.Length;
+            return Create(options, o => Api.CreateSession(OrtEnvironment.Handle, new ReadOnlySpan<byte>((void*)address, length), o), null);
+        }
     }
 
     private static InferenceSession Create(SessionOptions? options, Func<OrtHandle, OrtHandle> create, string? path)

@@ -25,13 +25,15 @@ public static class CliApp
         });
         var context = new CliContext(console, stdout, stderr);
         var root = BuildRoot(context);
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
         var verbose = args.Contains("--verbose");
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command;
             var path = command == root ? "onnxcnn" : "onnxcnn " + string.Join(' ', CommandPath(parsed.CommandResult));
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see '{path} --help')");
+            // An unrecognised token says more than "required command was not provided".
+            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            stderr.WriteLine($"error: {error.Message} (see '{path} --help')");
             return 2;
         }
 

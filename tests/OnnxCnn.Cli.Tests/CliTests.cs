@@ -194,6 +194,22 @@ public class CliTests
     }
 
     [Fact]
+    public void Parse_UnknownCommand_NamesIt()
+    {
+        var (code, _, stderr) = Cli.Run("nosuch");
+        Assert.Equal(2, code);
+        Assert.Equal("error: Unrecognized command or argument 'nosuch'. (see 'onnxcnn --help')", stderr.Trim());
+    }
+
+    [Fact]
+    public void NoArguments_PrintsHelp()
+    {
+        var (code, stdout, _) = Cli.Run();
+        Assert.Equal(0, code);
+        Assert.Contains("infer <MODEL>", stdout);
+    }
+
+    [Fact]
     public void Demo_Runs_AndMatchesPyTorch()
     {
         var (code, stdout, stderr) = Cli.Run("demo");

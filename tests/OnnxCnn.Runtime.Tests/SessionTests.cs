@@ -219,3 +219,16 @@ public class SessionTests
         return t;
     }
 }
+
+public class LibraryResolutionTests
+{
+    [Fact]
+    public void Candidates_FollowDesignOrder_EnvThenAppThenProvisioned()
+    {
+        var places = Internal.OrtLibrary.Candidates().Select(c => c.Place).ToList();
+        Assert.Equal(["$ONNXCNN_ORT_LIBRARY", "app runtimes folder", "app runtimes folder", "provisioned folder"], places);
+        var provisioned = Internal.OrtLibrary.Candidates()[^1].Path;
+        Assert.EndsWith(".native/onnxruntime-1.30.0/libonnxruntime.so.1", provisioned);
+        Assert.Equal(provisioned, OrtEnvironment.LibraryPath);
+    }
+}
