@@ -74,6 +74,24 @@ public abstract class Tensor : IDisposable
     /// <summary>A pooled float32 tensor of the given shape (contents unspecified).</summary>
     public static Tensor<float> Create(params long[] shape) => Tensor<float>.Create(shape);
 
+    /// <summary>A pooled tensor of a runtime-chosen element type (contents unspecified).</summary>
+    public static Tensor Create(TensorElementType type, params long[] shape) => type switch
+    {
+        TensorElementType.Float32 => Tensor<float>.Create(shape),
+        TensorElementType.Float64 => Tensor<double>.Create(shape),
+        TensorElementType.Float16 => Tensor<Half>.Create(shape),
+        TensorElementType.Int64 => Tensor<long>.Create(shape),
+        TensorElementType.Int32 => Tensor<int>.Create(shape),
+        TensorElementType.Int16 => Tensor<short>.Create(shape),
+        TensorElementType.Int8 => Tensor<sbyte>.Create(shape),
+        TensorElementType.UInt8 => Tensor<byte>.Create(shape),
+        TensorElementType.UInt16 => Tensor<ushort>.Create(shape),
+        TensorElementType.UInt32 => Tensor<uint>.Create(shape),
+        TensorElementType.UInt64 => Tensor<ulong>.Create(shape),
+        TensorElementType.Bool => Tensor<bool>.Create(shape),
+        _ => throw new NotSupportedException($"tensors of {type.Name()} are not supported (numeric and bool element types are)."),
+    };
+
     /// <summary>The tensor as <see cref="Tensor{T}"/>; an exception naming both types if it is not.</summary>
     public Tensor<T> As<T>()
         where T : unmanaged =>
