@@ -93,6 +93,12 @@ public sealed class ModelBuilder
 
     private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] dims)
     {
+        if (dims.Length == 0)
+        {
+            // No dimensions given: the shape is unknown (not a scalar).
+            return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type } } };
+        }
+
         var shape = new TensorShapeProto();
         foreach (var d in dims)
         {
