@@ -57,7 +57,12 @@ public static class ShapeInference
             context.Set(input.Name, shape);
         }
 
-        var declared = model.Graph.ValueInfo.Concat(model.Graph.Output).ToDictionary(v => v.Name, FromValueInfo, StringComparer.Ordinal);
+        var declared = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
+        foreach (var v in model.Graph.Output.Concat(model.Graph.ValueInfo))
+        {
+            declared.TryAdd(v.Name, FromValueInfo(v));
+        }
+
         foreach (var node in graph.TopologicalOrder())
         {
             ShapeRules.Apply(node, context);

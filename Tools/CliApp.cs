@@ -70,6 +70,8 @@ public static class CliApp
             Verbose,
             InfoCommand.Create(context),
             InferCommand.Create(context),
+            SummaryCommand.Create(context),
+            GraphCommand.Create(context),
             BenchCommand.Create(context),
             DemoCommand.Create(context),
         };

@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxCnn.Cli.Internal;
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
+
+namespace OnnxCnn.Cli.Commands;
+
+/// <summary><c>onnxcnn graph &lt;edit&gt; MODEL … -o OUT</c>: edits that write a new, validated model.</summary>
+internal static class GraphCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var graph = new Command("graph", "Edit a model's graph (each edit writes a new, validated ONNX file).")
+        {
+            Head(context), Cut(context), DynamicBatch(context), Rename(context), Extract(context), AppendSoftmax(context), Clean(context),
+        };
+        return graph;
+    }
+
+    private sealed class Common
+    {
+        public Argument<string> Model { get; } = new("MODEL") { Description = "an .onnx model file" };
+
+        public Option<string> Out { get; } = new("--output", "-o") { Description = "where to write the edited model", Required = true };
+
+        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in OUT.data next to the model" };
+
+        public Command Make(string name, string description, params Symbol[] extra)
+        {
+            var c = new Command(name, description) { Model, Out, External };
+            foreach (var s in extra)
+            {
+                switch (s)
+                {
+                    case Option o:
+                        c.Add(o);
+                        break;
+                    case Argument a:
+                        c.Add(a);
+                        break;
+                }
+            }
+
+            return c;
+        }
+
+        public int Write(CliContext context, ParseResult r, OnnxModel edited, string what)
+        {
+            var input = r.GetValue(Model)!;
+            var output = r.GetValue(Out)!;
+            GraphFiles.Save(edited, input, output, r.GetValue(External));
+            var summary = ModelSummary.Create(edited);
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{what} -> {output} ({edited.Graph.Node.Count} nodes, {summary.TotalParams:N0} params; outputs: {string.Join(", ", summary.Outputs.Select(o => $"{o.Name} {o.Shape}"))})"));
+            return 0;
+        }
+    }
+
+    private static Command Head(CliContext context)
+    {
+        var c = new Common();
+        var classes = new Option<int>("--classes") { Description = "number of classes", Required = true };
+        var hidden = new Option<string?>("--hidden") { Description = "hidden dense widths, e.g. 256 or 256,128 (ReLU after each)" };
+        var dropout = new Option<float>("--dropout") { Description = "dropout ratio after each hidden layer" };
+        var seed = new Option<int>("--seed") { Description = "initialisation seed" };
+        var command = c.Make("head", "Replace the classifier head with a new dense head of N classes.", classes, hidden, dropout, seed);
+        command.SetAction(r =>
+        {
+            var model = GraphFiles.Load(r.GetValue(c.Model)!);
+            var widths = ParseWidths(r.GetValue(hidden));
+            var spec = new HeadSpec { Classes = r.GetValue(classes), Hidden = widths, Dropout = r.GetValue(dropout), Seed = r.GetValue(seed) };
+            return c.Write(context, r, Run(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
+        });
+        return command;
+    }
+
+    private static Command Cut(CliContext context)
+    {
+        var c = new Common();
+        var at = new Option<string>("--at") { Description = "the tensor that becomes the output", Required = true };
+        var pool = new Option<string?>("--pool") { Description = "gap: global-average-pool and flatten to [batch, C]" };
+        var command = c.Make("cut", "Cut the model into a feature extractor ending at a tensor.", at, pool);
+        command.SetAction(r =>
+        {
+            var poolKind = r.GetValue(pool);
+            if (poolKind is not (null or "gap"))
+            {
+                throw new UsageException($"--pool '{poolKind}' is not supported (gap is).");
+            }
+
+            var model = GraphFiles.Load(r.GetValue(c.Model)!);
+            return c.Write(context, r, Run(() => GraphEdits.Cut(model, r.GetValue(at)!, poolKind == "gap")), $"cut at {r.GetValue(at)}");
+        });
+        return command;
+    }
+
+    private static Command DynamicBatch(CliContext context)
+    {
+        var c = new Common();
+        var symbol = new Option<string>("--symbol") { Description = "name of the batch dimension", DefaultValueFactory = _ => "batch" };
+        var command = c.Make("dynamic-batch", "Make the batch dimension of inputs and outputs symbolic.", symbol);
+        command.SetAction(r => c.Write(context, r, Run(() => GraphEdits.DynamicBatch(GraphFiles.Load(r.GetValue(c.Model)!), r.GetValue(symbol)!)), "dynamic batch"));
+        return command;
+    }
+
+    private static Command Rename(CliContext context)
+    {
+        var c = new Common();
+        var inputs = new Option<string[]>("--input") { Description = "OLD=NEW for an input (repeatable, or comma-separated)" };
+        var outputs = new Option<string[]>("--output-name") { Description = "OLD=NEW for an output (repeatable, or comma-separated)" };
+        var command = c.Make("rename", "Rename graph inputs and outputs.", inputs, outputs);
+        command.SetAction(r =>
+        {
+            var i = GraphFiles.ParsePairs("--input", r.GetValue(inputs) ?? []);
+            var o = GraphFiles.ParsePairs("--output-name", r.GetValue(outputs) ?? []);
+            if (i.Count + o.Count == 0)
+            {
+                throw new UsageException("give at least one --input OLD=NEW or --output-name OLD=NEW.");
+            }
+
+            return c.Write(context, r, Run(() => GraphEdits.Rename(GraphFiles.Load(r.GetValue(c.Model)!), i, o)), "renamed");
+        });
+        return command;
+    }
+
+    private static Command Extract(CliContext context)
+    {
+        var c = new Common();
+        var inputs = new Option<string>("--inputs") { Description = "comma-separated tensors that become the inputs", Required = true };
+        var outputs = new Option<string>("--outputs") { Description = "comma-separated tensors that become the outputs", Required = true };
+        var command = c.Make("extract", "Extract the subgraph between tensors.", inputs, outputs);
+        command.SetAction(r => c.Write(context, r, Run(() => GraphEdits.Extract(GraphFiles.Load(r.GetValue(c.Model)!),
+            Split(r.GetValue(inputs)!), Split(r.GetValue(outputs)!))), "extracted"));
+        return command;
+    }
+
+    private static Command AppendSoftmax(CliContext context)
+    {
+        var c = new Common();
+        var output = new Option<string?>("--on") { Description = "the output to turn into probabilities (default: the first)" };
+        var command = c.Make("append-softmax", "Append Softmax to an output, keeping its name.", output);
+        command.SetAction(r => c.Write(context, r, Run(() => GraphEdits.AppendSoftmax(GraphFiles.Load(r.GetValue(c.Model)!), r.GetValue(output))), "softmax appended"));
+        return command;
+    }
+
+    private static Command Clean(CliContext context)
+    {
+        var c = new Common();
+        var unshare = new Option<bool>("--unshare") { Description = "give every Identity-shared initializer its own copy" };
+        var command = c.Make("clean", "Remove dead nodes, unused initializers and initializers listed as inputs.", unshare);
+        command.SetAction(r =>
+        {
+            var (model, report) = Run(() => GraphEdits.Clean(GraphFiles.Load(r.GetValue(c.Model)!), r.GetValue(unshare)));
+            return c.Write(context, r, model, $"cleaned: {report.DeadNodes} dead nodes, {report.UnusedInitializers} unused initializers, {report.InitializerInputs} initializer inputs, {report.UnsharedIdentities} shared initializers copied");
+        });
+        return command;
+    }
+
+    private static T Run<T>(Func<T> edit)
+    {
+        try
+        {
+            return edit();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static IReadOnlyList<string> Split(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static IReadOnlyList<int> ParseWidths(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        return Split(text).Select(w => int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n : throw new UsageException($"--hidden '{text}': '{w}' is not a positive width.")).ToArray();
+    }
+}
