@@ -19,7 +19,8 @@ internal static class Parameters
     {
         count = 0;
         var name = node.Input[index];
-        if (name.Length == 0 || (NonWeightInputs.TryGetValue(node.OpType, out var skip) && skip.Contains(index)))
+        // Identity only re-exposes a constant; the nodes that read the Identity use the parameter.
+        if (name.Length == 0 || node.OpType == "Identity" || (NonWeightInputs.TryGetValue(node.OpType, out var skip) && skip.Contains(index)))
         {
             return false;
         }

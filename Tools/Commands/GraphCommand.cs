@@ -14,6 +14,7 @@ internal static class GraphCommand
         var graph = new Command("graph", "Edit a model's graph (each edit writes a new, validated ONNX file).")
         {
             Head(context), Cut(context), DynamicBatch(context), Rename(context), Extract(context), AppendSoftmax(context), Clean(context),
+            Reinit(context), PrependPreprocess(context),
         };
         return graph;
     }
@@ -153,6 +154,43 @@ internal static class GraphCommand
         {
             var (model, report) = Run(() => GraphEdits.Clean(GraphFiles.Load(r.GetValue(c.Model)!), r.GetValue(unshare)));
             return c.Write(context, r, model, $"cleaned: {report.DeadNodes} dead nodes, {report.UnusedInitializers} unused initializers, {report.InitializerInputs} initializer inputs, {report.UnsharedIdentities} shared initializers copied");
+        });
+        return command;
+    }
+
+    private static Command Reinit(CliContext context)
+    {
+        var c = new Common();
+        var seed = new Option<int>("--seed") { Description = "initialisation seed" };
+        var command = c.Make("reinit", "Re-initialise every parameter as a fresh PyTorch module would (from-scratch baselines).", seed);
+        command.SetAction(r =>
+        {
+            var (model, report) = Run(() => Reinitializer.Reinitialize(GraphFiles.Load(r.GetValue(c.Model)!), r.GetValue(seed)));
+            var untouched = report.Untouched.Count == 0 ? "" : $"; left as they were: {string.Join(", ", report.Untouched)}";
+            return c.Write(context, r, model, string.Create(CultureInfo.InvariantCulture, $"re-initialised {report.Tensors} tensors ({report.Elements:N0} values){untouched}"));
+        });
+        return command;
+    }
+
+    private static Command PrependPreprocess(CliContext context)
+    {
+        var c = new Common();
+        var spec = new Option<string>("--preprocess") { Description = "preprocess spec, e.g. imagenet-style 'scale=1/255,mean=0.485:0.456:0.406,std=0.229:0.224:0.225' or 'caffe'", Required = true };
+        var input = new Option<string?>("--input") { Description = "the input to preprocess (default: the first)" };
+        var command = c.Make("prepend-preprocess", "Make the input a uint8 NHWC RGB image batch and do the preprocessing in the graph.", spec, input);
+        command.SetAction(r =>
+        {
+            OnnxCnn.Preprocess.PreprocessSpec parsed;
+            try
+            {
+                parsed = OnnxCnn.Preprocess.PreprocessSpec.Parse(r.GetValue(spec)!);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException("--preprocess: " + e.Message);
+            }
+
+            return c.Write(context, r, Run(() => PrependPreprocessEdit.Apply(GraphFiles.Load(r.GetValue(c.Model)!), parsed, r.GetValue(input))), $"preprocessing prepended ({parsed})");
         });
         return command;
     }

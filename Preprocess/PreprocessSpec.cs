@@ -1,0 +1,193 @@
+using System.Globalization;
+
+namespace OnnxCnn.Preprocess;
+
+/// <summary>How a resize step sizes the image.</summary>
+public enum ResizeMode
+{
+    /// <summary>No resize.</summary>
+    None,
+    /// <summary>Shorter side to a size, aspect kept (torchvision <c>Resize(int)</c>).</summary>
+    ShorterSide,
+    /// <summary>Exactly H×W.</summary>
+    Exact,
+    /// <summary>Fit inside H×W keeping the aspect ratio, then pad to H×W.</summary>
+    Fit,
+}
+
+/// <summary>
+/// A preprocessing spec, the one syntax every command shares: comma-separated tokens
+/// <c>resize=S|HxW</c>, <c>fit=HxW</c>, <c>crop=S|HxW</c>, <c>scale=F|1/N</c>, <c>mean=a:b:c</c>,
+/// <c>std=a:b:c</c>, <c>order=rgb|bgr</c>, <c>layout=nchw|nhwc</c>, <c>pad=V</c>, and the presets
+/// <c>imagenet</c>, <c>caffe</c>, <c>inception</c> (later tokens override earlier ones).
+/// </summary>
+public sealed record PreprocessSpec
+{
+    /// <summary>How to resize.</summary>
+    public ResizeMode Resize { get; init; }
+
+    /// <summary>Target height (or the shorter side for <see cref="ResizeMode.ShorterSide"/>).</summary>
+    public int ResizeHeight { get; init; }
+
+    /// <summary>Target width (unused for <see cref="ResizeMode.ShorterSide"/>).</summary>
+    public int ResizeWidth { get; init; }
+
+    /// <summary>Centre crop height, 0 for none.</summary>
+    public int CropHeight { get; init; }
+
+    /// <summary>Centre crop width, 0 for none.</summary>
+    public int CropWidth { get; init; }
+
+    /// <summary>Multiplier applied to 0–255 pixel values first.</summary>
+    public float Scale { get; init; } = 1f;
+
+    /// <summary>Per-channel mean subtracted after scaling (in the output channel order).</summary>
+    public float[] Mean { get; init; } = [0f, 0f, 0f];
+
+    /// <summary>Per-channel divisor applied after the mean.</summary>
+    public float[] Std { get; init; } = [1f, 1f, 1f];
+
+    /// <summary>True for BGR channel order (Caffe/Keras VGG).</summary>
+    public bool Bgr { get; init; }
+
+    /// <summary>True for NHWC output; NCHW otherwise.</summary>
+    public bool Nhwc { get; init; }
+
+    /// <summary>Pad value for <c>fit</c>.</summary>
+    public float PadValue { get; init; }
+
+    /// <summary>torchvision's ImageNet evaluation transform.</summary>
+    public static PreprocessSpec ImageNet { get; } = new()
+    {
+        Resize = ResizeMode.ShorterSide, ResizeHeight = 256, CropHeight = 224, CropWidth = 224,
+        Scale = 1f / 255, Mean = [0.485f, 0.456f, 0.406f], Std = [0.229f, 0.224f, 0.225f],
+    };
+
+    /// <summary>Keras' VGG16/ResNet50 "caffe" mode: BGR, mean subtraction on 0–255 values.</summary>
+    public static PreprocessSpec Caffe { get; } = new() { Bgr = true, Mean = [103.939f, 116.779f, 123.68f] };
+
+    /// <summary>Inception-style scaling to [−1, 1].</summary>
+    public static PreprocessSpec Inception { get; } = new() { Scale = 1f / 127.5f, Mean = [1f, 1f, 1f] };
+
+    /// <summary>Parses a spec; a bad token is a <see cref="FormatException"/> naming it.</summary>
+    public static PreprocessSpec Parse(string text)
+    {
+        var spec = new PreprocessSpec();
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = raw.IndexOf('=');
+            var key = (eq < 0 ? raw : raw[..eq]).ToLowerInvariant();
+            var value = eq < 0 ? "" : raw[(eq + 1)..];
+            spec = key switch
+            {
+                "imagenet" when eq < 0 => ImageNet,
+                "caffe" when eq < 0 => Caffe,
+                "inception" when eq < 0 => Inception,
+                "resize" => value.Contains('x', StringComparison.OrdinalIgnoreCase)
+                    ? Size(raw, value) is var (h, w) ? spec with { Resize = ResizeMode.Exact, ResizeHeight = h, ResizeWidth = w } : spec
+                    : spec with { Resize = ResizeMode.ShorterSide, ResizeHeight = Positive(raw, value), ResizeWidth = 0 },
+                "fit" => Size(raw, value) is var (fh, fw) ? spec with { Resize = ResizeMode.Fit, ResizeHeight = fh, ResizeWidth = fw } : spec,
+                "crop" => value.Contains('x', StringComparison.OrdinalIgnoreCase)
+                    ? Size(raw, value) is var (ch, cw) ? spec with { CropHeight = ch, CropWidth = cw } : spec
+                    : spec with { CropHeight = Positive(raw, value), CropWidth = Positive(raw, value) },
+                "scale" => spec with { Scale = Number(raw, value) },
+                "mean" => spec with { Mean = Triple(raw, value) },
+                "std" => Triple(raw, value) is var std && std.Any(s => s == 0) ? throw Bad(raw, "std values must not be 0") : spec with { Std = std },
+                "order" => value.ToLowerInvariant() switch
+                {
+                    "rgb" => spec with { Bgr = false },
+                    "bgr" => spec with { Bgr = true },
+                    _ => throw Bad(raw, "order is rgb or bgr"),
+                },
+                "layout" => value.ToLowerInvariant() switch
+                {
+                    "nchw" => spec with { Nhwc = false },
+                    "nhwc" => spec with { Nhwc = true },
+                    _ => throw Bad(raw, "layout is nchw or nhwc"),
+                },
+                "pad" => spec with { PadValue = Number(raw, value) },
+                _ => throw Bad(raw, "unknown token; use resize=, fit=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception)"),
+            };
+        }
+
+        return spec;
+    }
+
+    /// <summary>The spec as text that <see cref="Parse"/> reads back to an equal spec.</summary>
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        switch (Resize)
+        {
+            case ResizeMode.ShorterSide:
+                parts.Add(Inv($"resize={ResizeHeight}"));
+                break;
+            case ResizeMode.Exact:
+                parts.Add(Inv($"resize={ResizeHeight}x{ResizeWidth}"));
+                break;
+            case ResizeMode.Fit:
+                parts.Add(Inv($"fit={ResizeHeight}x{ResizeWidth}"));
+                break;
+        }
+
+        if (CropHeight > 0)
+        {
+            parts.Add(Inv($"crop={CropHeight}x{CropWidth}"));
+        }
+
+        parts.Add(Inv($"scale={Scale:R}"));
+        parts.Add("mean=" + string.Join(':', Mean.Select(m => m.ToString("R", CultureInfo.InvariantCulture))));
+        parts.Add("std=" + string.Join(':', Std.Select(m => m.ToString("R", CultureInfo.InvariantCulture))));
+        parts.Add(Bgr ? "order=bgr" : "order=rgb");
+        parts.Add(Nhwc ? "layout=nhwc" : "layout=nchw");
+        if (PadValue != 0)
+        {
+            parts.Add(Inv($"pad={PadValue:R}"));
+        }
+
+        return string.Join(',', parts);
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(PreprocessSpec? other) => other is not null && ToString() == other.ToString();
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => ToString().GetHashCode(StringComparison.Ordinal);
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static (int, int) Size(string token, string value)
+    {
+        var parts = value.ToLowerInvariant().Split('x');
+        if (parts.Length != 2)
+        {
+            throw Bad(token, "expected HxW, e.g. 224x224");
+        }
+
+        return (Positive(token, parts[0]), Positive(token, parts[1]));
+    }
+
+    private static int Positive(string token, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw Bad(token, $"'{value}' is not a positive size");
+
+    private static float Number(string token, string value)
+    {
+        var slash = value.IndexOf('/');
+        if (slash > 0 && float.TryParse(value[..slash], NumberStyles.Float, CultureInfo.InvariantCulture, out var a)
+            && float.TryParse(value[(slash + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && b != 0)
+        {
+            return a / b;
+        }
+
+        return float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v)
+            ? v : throw Bad(token, $"'{value}' is not a number");
+    }
+
+    private static float[] Triple(string token, string value)
+    {
+        var parts = value.Split(':');
+        return parts.Length == 3 ? parts.Select(p => Number(token, p)).ToArray() : throw Bad(token, "expected three values a:b:c");
+    }
+
+    private static FormatException Bad(string token, string why) => new($"preprocess spec token '{token}': {why}.");
+}

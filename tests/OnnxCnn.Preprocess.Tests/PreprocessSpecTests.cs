@@ -1,0 +1,54 @@
+namespace OnnxCnn.Preprocess.Tests;
+
+public class PreprocessSpecTests
+{
+    [Fact]
+    public void Parse_ImageNetPreset_EqualsExplicitTokens()
+    {
+        var explicitSpec = PreprocessSpec.Parse("resize=256,crop=224,scale=1/255,mean=0.485:0.456:0.406,std=0.229:0.224:0.225");
+        Assert.Equal(PreprocessSpec.ImageNet, explicitSpec);
+        Assert.Equal(ResizeMode.ShorterSide, explicitSpec.Resize);
+        Assert.Equal(1f / 255, explicitSpec.Scale);
+    }
+
+    [Fact]
+    public void Parse_Caffe_IsBgrMeanSubtraction()
+    {
+        var spec = PreprocessSpec.Parse("caffe");
+        Assert.True(spec.Bgr);
+        Assert.Equal([103.939f, 116.779f, 123.68f], spec.Mean);
+        Assert.Equal(1f, spec.Scale);
+    }
+
+    [Fact]
+    public void Parse_LaterTokensOverridePreset()
+    {
+        var spec = PreprocessSpec.Parse("imagenet,resize=299x299,crop=0x0".Replace(",crop=0x0", "", StringComparison.Ordinal) + ",layout=nhwc,order=bgr");
+        Assert.Equal(ResizeMode.Exact, spec.Resize);
+        Assert.Equal((299, 299), (spec.ResizeHeight, spec.ResizeWidth));
+        Assert.True(spec.Nhwc);
+        Assert.True(spec.Bgr);
+    }
+
+    [Fact]
+    public void ToString_ParsesBackToEqualSpec()
+    {
+        foreach (var spec in new[] { PreprocessSpec.ImageNet, PreprocessSpec.Caffe, PreprocessSpec.Inception, PreprocessSpec.Parse("fit=200x300,pad=114,layout=nhwc") })
+        {
+            Assert.Equal(spec, PreprocessSpec.Parse(spec.ToString()));
+        }
+    }
+
+    [Theory]
+    [InlineData("resize=0", "preprocess spec token 'resize=0': '0' is not a positive size.")]
+    [InlineData("resize=2x", "preprocess spec token 'resize=2x': '' is not a positive size.")]
+    [InlineData("mean=1:2", "preprocess spec token 'mean=1:2': expected three values a:b:c.")]
+    [InlineData("std=1:0:1", "preprocess spec token 'std=1:0:1': std values must not be 0.")]
+    [InlineData("order=rbg", "preprocess spec token 'order=rbg': order is rgb or bgr.")]
+    [InlineData("scale=abc", "preprocess spec token 'scale=abc': 'abc' is not a number.")]
+    [InlineData("blur=3", "preprocess spec token 'blur=3': unknown token; use resize=, fit=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception).")]
+    public void Parse_BadToken_IsNamed(string text, string message)
+    {
+        Assert.Equal(message, Assert.Throws<FormatException>(() => PreprocessSpec.Parse(text)).Message);
+    }
+}
