@@ -61,8 +61,10 @@ internal static class DemoCommand
         var verdict = worst < 1e-4 ? "[green]matches PyTorch[/]" : "[red]differs from PyTorch[/]";
         console.MarkupLine($"{verdict} (largest logit difference {worst.ToString("E2", CultureInfo.InvariantCulture)})");
         console.WriteLine();
-        console.MarkupLine("Commands available now: [bold]info[/], [bold]infer[/], [bold]bench infer[/] (see ./onnxcnn --help).");
-        console.MarkupLine("Graph editing, preprocessing and fine-tuning arrive with the Graphs, Preprocess and Training modules.");
+        var summary = Graphs.ModelSummary.Create(Graphs.OnnxModel.Load(Path.Combine(fixture, "model.onnx")));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"its summary: {summary.Layers.Count} layers, {summary.TotalParams:N0} parameters (./onnxcnn summary MODEL for the table)"));
+        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]bench infer[/], [bold]graph[/] head|cut|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
+        console.MarkupLine("Image preprocessing and fine-tuning arrive with the Preprocess and Training modules.");
         return worst < 1e-4 ? 0 : 1;
     }
 
