@@ -44,7 +44,7 @@ public static class CliApp
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
-            stderr.WriteLine(verbose ? $"error: {inner}" : $"error: {OneLine(inner.Message)}");
+            stderr.WriteLine(verbose ? $"error: {inner}" : $"error: {OneLine(MessageOf(inner))}");
             return inner is UsageException ? 2 : 1;
         }
     }
@@ -62,6 +62,10 @@ public static class CliApp
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
+    /// <summary>An exception's message without .NET's " (Parameter 'x')" suffix, which means nothing on a command line.</summary>
+    internal static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
+
     /// <summary>The command tree.</summary>
     internal static RootCommand BuildRoot(CliContext context)
     {
@@ -72,6 +76,7 @@ public static class CliApp
             InferCommand.Create(context),
             SummaryCommand.Create(context),
             GraphCommand.Create(context),
+            ZooCommand.Create(context),
             BenchCommand.Create(context),
             DemoCommand.Create(context),
         };

@@ -203,7 +203,7 @@ internal static class GraphCommand
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(CliApp.MessageOf(e));
         }
     }
 
