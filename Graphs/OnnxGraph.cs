@@ -221,6 +221,15 @@ public sealed class OnnxGraph
             }
         }
 
+        foreach (var input in Proto.Input)
+        {
+            var declared = input.Type?.TensorType?.ElemType ?? 0;
+            if (Initializer(input.Name) is { } init && declared != 0 && declared != init.DataType)
+            {
+                throw new InvalidDataException($"input '{input.Name}' is declared with element type {declared}, but its initializer has type {init.DataType}.");
+            }
+        }
+
         var names = Proto.Node.Where(n => n.Name.Length > 0).GroupBy(n => n.Name).FirstOrDefault(g => g.Count() > 1);
         if (names is not null)
         {

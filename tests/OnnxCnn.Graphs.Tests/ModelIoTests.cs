@@ -120,6 +120,23 @@ public class ModelIoTests
     }
 
     [Fact]
+    public void Validate_InitializerTypeDiffersFromDeclaredInput_IsNamed()
+    {
+        var b = new ModelBuilder().Input("x", TensorProto.Types.DataType.Float, 1).Input("w", TensorProto.Types.DataType.Float, 1)
+            .Initializer("w", [1L], 1).Node("Add", ["x", "w"], ["y"]).Output("y", TensorProto.Types.DataType.Float, 1);
+        var e = Assert.Throws<InvalidDataException>(() => new OnnxGraph(b.Graph).Validate());
+        Assert.Equal("input 'w' is declared with element type 1, but its initializer has type 7.", e.Message);
+    }
+
+    [Fact]
+    public void Validate_DuplicateNodeNamesAndProducers_AreNamed()
+    {
+        var b = new ModelBuilder().Input("x", TensorProto.Types.DataType.Float, 1)
+            .Node("Relu", ["x"], ["y"]).Node("Relu", ["x"], ["y"]).Output("y", TensorProto.Types.DataType.Float, 1);
+        Assert.StartsWith("tensor 'y' has more than one producer", Assert.Throws<InvalidDataException>(() => new OnnxGraph(b.Graph).Validate()).Message);
+    }
+
+    [Fact]
     public void ConstantOf_SeesThroughIdentityToConstantNode()
     {
         var model = Fixtures.Model("paddle_style");

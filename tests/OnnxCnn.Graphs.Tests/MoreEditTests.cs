@@ -134,3 +134,22 @@ public class MoreEditTests
         Assert.Equal("no parameter or node name matches 'nothing*'.", e.Message);
     }
 }
+
+public class Vgg16ConvBaseTests
+{
+    /// <summary>
+    /// MISSION's reference numbers on the torchvision-faithful VGG16 builder: the conv base (cut
+    /// after the last MaxPool) has 14,714,688 parameters and gives 4×4×512 at 150×150 input.
+    /// </summary>
+    [Fact]
+    public void Cut_Vgg16AfterLastMaxPool_Has14714688Params_And4x4x512At150()
+    {
+        var vgg = new OnnxModel(Zoo.ModelZoo.Build("vgg16"));
+        Assert.Equal(138_357_544, ModelSummary.Create(vgg).TotalParams);
+        var lastPool = vgg.Graph.Node.Last(n => n.OpType == "MaxPool").Output[0];
+        var conv = Edits.GraphEdits.Cut(vgg, lastPool);
+        var summary = ModelSummary.Create(conv, new Dictionary<string, long[]> { ["input"] = [1, 3, 150, 150] });
+        Assert.Equal(14_714_688, summary.TotalParams);
+        Assert.Equal("[1,512,4,4]", summary.Outputs[0].Shape.ToString());
+    }
+}
