@@ -1,0 +1,169 @@
+namespace OnnxCnn.Preprocess;
+
+/// <summary>
+/// The geometric steps of a <see cref="PreprocessSpec"/> (resize, fit, centre crop) and the
+/// conversion to a float tensor (scale, mean, std, channel order, layout) — each as torchvision
+/// does it on PIL images.
+/// </summary>
+public static class ImageTransforms
+{
+    /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>
+    public static RgbImage Apply(RgbImage image, PreprocessSpec spec, ResampleFilter filter = ResampleFilter.Bilinear)
+    {
+        var current = image;
+        var owned = false;
+        try
+        {
+            switch (spec.Resize)
+            {
+                case ResizeMode.ShorterSide:
+                    var (w, h) = Resampler.ShorterSideSize(current.Width, current.Height, spec.ResizeHeight);
+                    Replace(ref current, ref owned, Resampler.Resize(current, w, h, filter));
+                    break;
+                case ResizeMode.Exact:
+                    Replace(ref current, ref owned, Resampler.Resize(current, spec.ResizeWidth, spec.ResizeHeight, filter));
+                    break;
+                case ResizeMode.Fit:
+                    Replace(ref current, ref owned, Fit(current, spec.ResizeWidth, spec.ResizeHeight, (byte)Math.Clamp(spec.PadValue, 0, 255), filter));
+                    break;
+            }
+
+            if (spec.CropHeight > 0)
+            {
+                Replace(ref current, ref owned, CenterCrop(current, spec.CropWidth, spec.CropHeight));
+            }
+
+            if (!owned)
+            {
+                current = RgbImage.FromPixels(current.Width, current.Height, current.Pixels);
+                owned = true;
+            }
+
+            return current;
+        }
+        catch
+        {
+            if (owned)
+            {
+                current.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static void Replace(ref RgbImage current, ref bool owned, RgbImage next)
+    {
+        if (owned)
+        {
+            current.Dispose();
+        }
+
+        current = next;
+        owned = true;
+    }
+
+    /// <summary>
+    /// torchvision's <c>CenterCrop</c>: offsets round((size − crop)/2) with Python's round-half-to-even;
+    /// a crop larger than the image is padded with zeros around it first, as torchvision does.
+    /// </summary>
+    public static RgbImage CenterCrop(RgbImage image, int width, int height)
+    {
+        var top = (int)Math.Round((image.Height - height) / 2.0, MidpointRounding.ToEven);
+        var left = (int)Math.Round((image.Width - width) / 2.0, MidpointRounding.ToEven);
+        if (width > image.Width || height > image.Height)
+        {
+            // torchvision pads (left, top, right, bottom) = ((cw-w)//2, (ch-h)//2, (cw-w+1)//2, (ch-h+1)//2), then crops centrally.
+            var padLeft = Math.Max(0, (width - image.Width) / 2);
+            var padTop = Math.Max(0, (height - image.Height) / 2);
+            var padRight = Math.Max(0, (width - image.Width + 1) / 2);
+            var padBottom = Math.Max(0, (height - image.Height + 1) / 2);
+            using var padded = Pad(image, padLeft, padTop, padRight, padBottom, 0);
+            return CenterCrop(padded, width, height);
+        }
+
+        var output = RgbImage.Create(width, height);
+        for (var y = 0; y < height; y++)
+        {
+            image.Row(top + y).Slice(left * 3, width * 3).CopyTo(output.Row(y));
+        }
+
+        return output;
+    }
+
+    /// <summary>Resizes to fit inside width×height keeping the aspect ratio, then pads the rest (centred) with <paramref name="value"/>.</summary>
+    public static RgbImage Fit(RgbImage image, int width, int height, byte value, ResampleFilter filter = ResampleFilter.Bilinear)
+    {
+        var scale = Math.Min((double)width / image.Width, (double)height / image.Height);
+        var w = Math.Clamp((int)Math.Round(image.Width * scale), 1, width);
+        var h = Math.Clamp((int)Math.Round(image.Height * scale), 1, height);
+        using var resized = Resampler.Resize(image, w, h, filter);
+        var left = (width - w) / 2;
+        var top = (height - h) / 2;
+        return Pad(resized, left, top, width - w - left, height - h - top, value);
+    }
+
+    /// <summary>Adds borders of a constant value.</summary>
+    public static RgbImage Pad(RgbImage image, int left, int top, int right, int bottom, byte value)
+    {
+        var output = RgbImage.Create(image.Width + left + right, image.Height + top + bottom);
+        output.Pixels.Fill(value);
+        for (var y = 0; y < image.Height; y++)
+        {
+            image.Row(y).CopyTo(output.Row(top + y)[(left * 3)..]);
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// Writes the image as floats: ((pixel·scale) − mean) / std per channel, in the spec's channel
+    /// order and layout (NCHW planes or NHWC interleaved). <paramref name="destination"/> holds 3·W·H values.
+    /// </summary>
+    public static void ToTensor(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        var pixels = image.Width * image.Height;
+        if (destination.Length < pixels * 3)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {image.Width}×{image.Height} image needs {pixels * 3}.");
+        }
+
+        Span<float> scale = stackalloc float[3];
+        Span<float> mean = stackalloc float[3];
+        Span<float> std = stackalloc float[3];
+        for (var c = 0; c < 3; c++)
+        {
+            scale[c] = spec.Scale;
+            mean[c] = spec.Mean[c];
+            std[c] = spec.Std[c];
+        }
+
+        var src = image.Pixels;
+        if (spec.Nhwc)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    var source = spec.Bgr ? 2 - c : c;
+                    destination[(i * 3) + c] = ((src[(i * 3) + source] * scale[c]) - mean[c]) / std[c];
+                }
+            }
+
+            return;
+        }
+
+        for (var c = 0; c < 3; c++)
+        {
+            var plane = destination.Slice(c * pixels, pixels);
+            var source = spec.Bgr ? 2 - c : c;
+            var k = scale[c];
+            var m = mean[c];
+            var s = std[c];
+            for (var i = 0; i < pixels; i++)
+            {
+                plane[i] = ((src[(i * 3) + source] * k) - m) / s;
+            }
+        }
+    }
+}

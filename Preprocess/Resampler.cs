@@ -1,0 +1,56 @@
+using OnnxCnn.Preprocess.Internal;
+
+namespace OnnxCnn.Preprocess;
+
+/// <summary>Resampling filters, as PIL names them.</summary>
+public enum ResampleFilter
+{
+    /// <summary>Nearest neighbour.</summary>
+    Nearest = 0,
+    /// <summary>Bilinear (triangle filter, antialiased when downscaling).</summary>
+    Bilinear = 2,
+    /// <summary>Bicubic (a = −0.5, antialiased when downscaling).</summary>
+    Bicubic = 3,
+}
+
+/// <summary>
+/// Image resizing that reproduces PIL's <c>Image.resize</c> — which torchvision's transforms use on
+/// PIL images — bit for bit: separable convolution with the filter's support widened by the
+/// downscaling factor (antialiasing), 22-bit fixed-point coefficients, horizontal pass first with
+/// an 8-bit intermediate; nearest neighbour by PIL's affine stepping.
+/// </summary>
+public static class Resampler
+{
+    /// <summary>A resized copy of <paramref name="source"/> (a copy even when the size is unchanged).</summary>
+    public static RgbImage Resize(RgbImage source, int width, int height, ResampleFilter filter)
+    {
+        if (width <= 0 || height <= 0)
+        {
+            throw new ArgumentException($"resize target {width}×{height} is not a valid size.");
+        }
+
+        if (width == source.Width && height == source.Height)
+        {
+            return RgbImage.FromPixels(width, height, source.Pixels);
+        }
+
+        return filter switch
+        {
+            ResampleFilter.Nearest => PilResample.Nearest(source, width, height),
+            ResampleFilter.Bilinear => PilResample.Convolve(source, width, height, PilResample.Bilinear),
+            ResampleFilter.Bicubic => PilResample.Convolve(source, width, height, PilResample.Bicubic),
+            _ => throw new ArgumentException($"resample filter {filter} is not supported."),
+        };
+    }
+
+    /// <summary>The size torchvision's <c>Resize(int)</c> gives: the shorter side becomes <paramref name="size"/>, the other keeps the aspect ratio (truncated).</summary>
+    public static (int Width, int Height) ShorterSideSize(int width, int height, int size)
+    {
+        if (width <= height)
+        {
+            return width == size ? (width, height) : (size, (int)((long)size * height / width));
+        }
+
+        return height == size ? (width, height) : ((int)((long)size * width / height), size);
+    }
+}
