@@ -153,6 +153,9 @@ public static class ImageTransforms
             return;
         }
 
+        // torchvision's ToTensor divides by 255 (not a multiply by 1/255): do the same when the scale is 1/N.
+        var divisor = spec.Scale > 0 ? MathF.Round(1f / spec.Scale) : 0;
+        var divide = divisor > 1 && Math.Abs((1f / divisor) - spec.Scale) < 1e-9f;
         for (var c = 0; c < 3; c++)
         {
             var plane = destination.Slice(c * pixels, pixels);
@@ -160,9 +163,19 @@ public static class ImageTransforms
             var k = scale[c];
             var m = mean[c];
             var s = std[c];
-            for (var i = 0; i < pixels; i++)
+            if (divide)
             {
-                plane[i] = ((src[(i * 3) + source] * k) - m) / s;
+                for (var i = 0; i < pixels; i++)
+                {
+                    plane[i] = ((src[(i * 3) + source] / divisor) - m) / s;
+                }
+            }
+            else
+            {
+                for (var i = 0; i < pixels; i++)
+                {
+                    plane[i] = ((src[(i * 3) + source] * k) - m) / s;
+                }
             }
         }
     }
