@@ -96,8 +96,8 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
         return output;
     }
 
-    /// <summary>Random erasing on a CHW tensor (torchvision RandomErasing: area 2–33 %, aspect 0.3–3.3, value 0).</summary>
-    public void Erase(Span<float> chw, int width, int height, int epoch, long index)
+    /// <summary>Random erasing on one sample (torchvision RandomErasing: area 2–33 %, aspect 0.3–3.3, value 0), CHW or HWC.</summary>
+    public void Erase(Span<float> chw, int width, int height, int epoch, long index, bool nhwc = false)
     {
         if (Spec.Erase <= 0)
         {
@@ -124,9 +124,15 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
 
             var top = r.NextInt(height - h + 1);
             var left = r.NextInt(width - w + 1);
-            for (var c = 0; c < 3; c++)
+            for (var y = top; y < top + h; y++)
             {
-                for (var y = top; y < top + h; y++)
+                if (nhwc)
+                {
+                    chw.Slice(((y * width) + left) * 3, w * 3).Clear();
+                    continue;
+                }
+
+                for (var c = 0; c < 3; c++)
                 {
                     chw.Slice((c * area) + (y * width) + left, w).Clear();
                 }
