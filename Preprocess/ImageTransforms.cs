@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace OnnxCnn.Preprocess;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace OnnxCnn.Preprocess;
 /// </summary>
 public static class ImageTransforms
 {
+    /// <summary>Use the SIMD kernels where the hardware has them (tests turn this off to check the scalar path).</summary>
+    internal static bool UseVectors { get; set; } = true;
+
     /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>
     public static RgbImage Apply(RgbImage image, PreprocessSpec spec, ResampleFilter filter = ResampleFilter.Bilinear)
     {
@@ -156,26 +161,23 @@ public static class ImageTransforms
         // torchvision's ToTensor divides by 255 (not a multiply by 1/255): do the same when the scale is 1/N.
         var divisor = spec.Scale > 0 ? MathF.Round(1f / spec.Scale) : 0;
         var divide = divisor > 1 && Math.Abs((1f / divisor) - spec.Scale) < 1e-9f;
+        var planes = new[] { 0, 1, 2 }.Select(c => spec.Bgr ? 2 - c : c).ToArray();
+        var done = 0;
+        if (UseVectors && Vector128.IsHardwareAccelerated)
+        {
+            done = Internal.TensorKernels.PlanesVector128(src, destination, pixels, divide, divide ? divisor : 0, scale, mean, std, planes);
+        }
+
         for (var c = 0; c < 3; c++)
         {
             var plane = destination.Slice(c * pixels, pixels);
-            var source = spec.Bgr ? 2 - c : c;
+            var source = planes[c];
             var k = scale[c];
             var m = mean[c];
             var s = std[c];
-            if (divide)
+            for (var i = done; i < pixels; i++)
             {
-                for (var i = 0; i < pixels; i++)
-                {
-                    plane[i] = ((src[(i * 3) + source] / divisor) - m) / s;
-                }
-            }
-            else
-            {
-                for (var i = 0; i < pixels; i++)
-                {
-                    plane[i] = ((src[(i * 3) + source] * k) - m) / s;
-                }
+                plane[i] = divide ? ((src[(i * 3) + source] / divisor) - m) / s : ((src[(i * 3) + source] * k) - m) / s;
             }
         }
     }
