@@ -55,4 +55,15 @@ internal static unsafe partial class LibPngNative
     /// <summary><c>void png_image_free(png_imagep image);</c></summary>
     [LibraryImport(NativeLibraries.PngName, EntryPoint = "png_image_free")]
     public static partial void ImageFree(PngImage* image /* png_imagep */);
+
+    /// <summary><c>int png_image_write_to_memory(png_imagep image, void *memory, png_alloc_size_t *memory_bytes, int convert_to_8_bit, const void *buffer, png_int_32 row_stride, const void *colormap);</c></summary>
+    [LibraryImport(NativeLibraries.PngName, EntryPoint = "png_image_write_to_memory")]
+    public static partial int ImageWriteToMemory(
+        PngImage* image /* png_imagep */,
+        byte* memory /* void* */,
+        nuint* memoryBytes /* png_alloc_size_t* */,
+        int convertTo8Bit /* int */,
+        byte* buffer /* const void* */,
+        int rowStride /* png_int_32 */,
+        void* colormap /* const void* */);
 }
