@@ -88,7 +88,7 @@ public sealed class ImageBatch : IDisposable
 /// An unreadable image is skipped with a warning naming it (and counted) unless
 /// <see cref="PipelineOptions.Strict"/> is set.
 /// </summary>
-public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options, Func<DatasetItem, RgbImage> load)
+public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options, Func<int, RgbImage> load)
 {
     private readonly Augmenter? augmenter = options.Augment is { } a ? new Augmenter(a, options.Seed) : null;
     private readonly List<string> skipped = [];
@@ -97,7 +97,7 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// <summary>Raised (from a worker thread) when a sample is skipped; the text names the file and the reason.</summary>
     public event Action<string>? Warning;
 
-    /// <summary>Sources skipped so far.</summary>
+    /// <summary>Sources skipped so far (each once).</summary>
     public IReadOnlyList<string> Skipped
     {
         get
@@ -201,16 +201,26 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
         RgbImage image;
         try
         {
-            image = load(item);
+            image = load(index);
         }
         catch (Exception e) when (!options.Strict && e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
+            bool first;
             lock (gate)
             {
-                skipped.Add(item.Source);
+                // Each unreadable file is reported and counted once, however many epochs meet it.
+                first = !skipped.Contains(item.Source);
+                if (first)
+                {
+                    skipped.Add(item.Source);
+                }
             }
 
-            Warning?.Invoke($"skipped '{item.Source}': {e.Message}");
+            if (first)
+            {
+                Warning?.Invoke($"skipped '{item.Source}': {e.Message}");
+            }
+
             return false;
         }
 
@@ -229,6 +239,27 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The usual loader: pixel rows from memory, files decoded with DCT-domain downscaling when the
+    /// image is at least twice the size the spec needs (so the final resize still antialiases).
+    /// </summary>
+    public static Func<int, RgbImage> DefaultLoader(ImageDataset dataset, PreprocessSpec spec)
+    {
+        if (dataset.IsPixelRows)
+        {
+            return dataset.PixelImage;
+        }
+
+        var target = spec.Resize switch
+        {
+            ResizeMode.ShorterSide => spec.ResizeHeight,
+            ResizeMode.Exact or ResizeMode.Fit => Math.Max(spec.ResizeHeight, spec.ResizeWidth),
+            _ => 0,
+        };
+        var options = target > 0 ? new DecodeOptions { MinWidth = 2 * target, MinHeight = 2 * target } : DecodeOptions.Default;
+        return index => ImageDecoder.DecodeFile(dataset.Items[index].Source, options);
     }
 
     private static (int Height, int Width) FixedSize(PreprocessSpec spec)

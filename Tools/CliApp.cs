@@ -77,6 +77,8 @@ public static class CliApp
             SummaryCommand.Create(context),
             GraphCommand.Create(context),
             ZooCommand.Create(context),
+            PreprocessCommands.Preprocess(context),
+            PreprocessCommands.AugmentPreview(context),
             BenchCommand.Create(context),
             DemoCommand.Create(context),
         };

@@ -31,7 +31,7 @@ public class PipelineTests
         using var dir = new TempDir();
         var ds = CsvDataset(dir, 10);
         var options = new PipelineOptions { BatchSize = 4, Preprocess = PreprocessSpec.Parse("resize=8x8,scale=1/255") };
-        var batches = await Collect(new BatchPipeline(ds, options, item => ds.PixelImage(ds.Items.ToList().IndexOf(item))), Enumerable.Range(0, 10).ToArray());
+        var batches = await Collect(new BatchPipeline(ds, options, ds.PixelImage), Enumerable.Range(0, 10).ToArray());
         Assert.Equal([4, 4, 2], batches.Select(b => b.Labels.Length));
         Assert.Equal(Enumerable.Range(0, 10), batches.SelectMany(b => b.Indices));
         Assert.Equal(ds.Labels, batches.SelectMany(b => b.Labels));
@@ -47,8 +47,8 @@ public class PipelineTests
         using var dir = new TempDir();
         var ds = CsvDataset(dir, 9);
         var warnings = new List<string>();
-        var pipeline = new BatchPipeline(ds, new PipelineOptions { BatchSize = 4, Preprocess = PreprocessSpec.Parse("resize=8x8") }, item =>
-            item == ds.Items[5] ? throw new InvalidDataException("'x.jpg' is not a JPEG: truncated") : ds.PixelImage(ds.Items.ToList().IndexOf(item)));
+        var pipeline = new BatchPipeline(ds, new PipelineOptions { BatchSize = 4, Preprocess = PreprocessSpec.Parse("resize=8x8") }, index =>
+            index == 5 ? throw new InvalidDataException("'x.jpg' is not a JPEG: truncated") : ds.PixelImage(index));
         pipeline.Warning += w => { lock (warnings) { warnings.Add(w); } };
         var batches = await Collect(pipeline, Enumerable.Range(0, 9).ToArray());
         Assert.Equal(8, batches.Sum(b => b.Labels.Length));
@@ -63,7 +63,7 @@ public class PipelineTests
         using var dir = new TempDir();
         var ds = CsvDataset(dir, 4);
         var pipeline = new BatchPipeline(ds, new PipelineOptions { BatchSize = 2, Strict = true, Preprocess = PreprocessSpec.Parse("resize=8x8") },
-            item => throw new InvalidDataException("bad"));
+            _ => throw new InvalidDataException("bad"));
         await Assert.ThrowsAsync<InvalidDataException>(() => Collect(pipeline, [0, 1, 2, 3]));
     }
 
@@ -74,7 +74,7 @@ public class PipelineTests
         var ds = CsvDataset(dir, 12);
         List<(float[], int[], int[])> Run(int workers) => Collect(new BatchPipeline(ds,
             new PipelineOptions { BatchSize = 5, Workers = workers, Seed = 9, Augment = AugmentSpec.Parse("rotation=20,shift=0.1,hflip,brightness=0.2,erase=0.5"), Preprocess = PreprocessSpec.Parse("resize=12,crop=8") },
-            item => ds.PixelImage(ds.Items.ToList().IndexOf(item))), Enumerable.Range(0, 12).ToArray(), epoch: 3).GetAwaiter().GetResult();
+            ds.PixelImage), Enumerable.Range(0, 12).ToArray(), epoch: 3).GetAwaiter().GetResult();
         var one = Run(1);
         var two = Run(2);
         var four = Run(4);
