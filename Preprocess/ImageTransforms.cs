@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace OnnxCnn.Preprocess;
 
 /// <summary>
@@ -9,8 +7,8 @@ namespace OnnxCnn.Preprocess;
 /// </summary>
 public static class ImageTransforms
 {
-    /// <summary>Use the SIMD kernels where the hardware has them (tests turn this off to check the scalar path).</summary>
-    internal static bool UseVectors { get; set; } = true;
+    /// <summary>Vector width used for tensor conversion: 512, 256, 128 or 0 (scalar); tests pin each path.</summary>
+    internal static int VectorWidth { get; set; } = Internal.TensorKernels.BestWidth;
 
     /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>
     public static RgbImage Apply(RgbImage image, PreprocessSpec spec, ResampleFilter filter = ResampleFilter.Bilinear)
@@ -163,10 +161,7 @@ public static class ImageTransforms
         var divide = divisor > 1 && Math.Abs((1f / divisor) - spec.Scale) < 1e-9f;
         var planes = new[] { 0, 1, 2 }.Select(c => spec.Bgr ? 2 - c : c).ToArray();
         var done = 0;
-        if (UseVectors && Vector128.IsHardwareAccelerated)
-        {
-            done = Internal.TensorKernels.PlanesVector128(src, destination, pixels, divide, divide ? divisor : 0, scale, mean, std, planes);
-        }
+        done = Internal.TensorKernels.Planes(VectorWidth, src, destination, pixels, divide, divide ? divisor : 0, scale, mean, std, planes);
 
         for (var c = 0; c < 3; c++)
         {

@@ -3,32 +3,45 @@ namespace OnnxCnn.Preprocess.Tests;
 [Collection(nameof(VectorToggle))]
 public class TensorConversionTests
 {
+    public static TheoryData<string, int> Paths()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var spec in new[] { "imagenet", "caffe", "inception", "scale=0.5,mean=1:2:3,std=2:3:4,order=bgr" })
+        {
+            foreach (var width in new[] { 128, 256, 512 })
+            {
+                data.Add(spec, width);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData("imagenet")]
-    [InlineData("caffe")]
-    [InlineData("inception")]
-    [InlineData("scale=0.5,mean=1:2:3,std=2:3:4,order=bgr")]
-    public void ToTensor_VectorAndScalarPaths_AreBitIdentical(string specText)
+    [MemberData(nameof(Paths))]
+    public void ToTensor_EveryVectorPath_BitIdenticalToScalar(string specText, int width)
     {
         var spec = PreprocessSpec.Parse(specText) with { Resize = ResizeMode.None, CropHeight = 0, CropWidth = 0 };
+        // 37×11 = 407 pixels: several full vectors plus a ragged tail for every width.
         using var image = RgbImage.Create(37, 11);
         new Random(5).NextBytes(image.Pixels);
         var vector = new float[3 * 37 * 11];
         var scalar = new float[3 * 37 * 11];
+        var before = ImageTransforms.VectorWidth;
         try
         {
-            ImageTransforms.UseVectors = true;
+            // The portable Vector APIs run (in software) even without hardware support, so each path is exercised.
+            ImageTransforms.VectorWidth = width;
             ImageTransforms.ToTensor(image, spec, vector);
-            ImageTransforms.UseVectors = false;
+            ImageTransforms.VectorWidth = 0;
             ImageTransforms.ToTensor(image, spec, scalar);
         }
         finally
         {
-            ImageTransforms.UseVectors = true;
+            ImageTransforms.VectorWidth = before;
         }
 
         Assert.Equal(scalar, vector);
-        // And the values are what the formula says, for one pixel of the last plane.
         var c = 2;
         var source = spec.Bgr ? 0 : 2;
         var px = image.Row(3)[(5 * 3) + source];
