@@ -63,8 +63,28 @@ internal static class DemoCommand
         console.WriteLine();
         var summary = Graphs.ModelSummary.Create(Graphs.OnnxModel.Load(Path.Combine(fixture, "model.onnx")));
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"its summary: {summary.Layers.Count} layers, {summary.TotalParams:N0} parameters (./onnxcnn summary MODEL for the table)"));
-        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]bench infer[/], [bold]graph[/] head|cut|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
-        console.MarkupLine("Image preprocessing and fine-tuning arrive with the Preprocess and Training modules.");
+        var photos = Path.Combine(Path.GetDirectoryName(fixture)!, "preprocess");
+        if (Directory.Exists(photos))
+        {
+            // A real photo through the imagenet preset, against torchvision's own transform.
+            using var photo = Preprocess.ImageDecoder.DecodeFile(Path.Combine(photos, "photos", "photo1.jpg"));
+            using var prepared = Preprocess.ImageTransforms.Apply(photo, Preprocess.PreprocessSpec.ImageNet);
+            var values = new float[3 * 224 * 224];
+            Preprocess.ImageTransforms.ToTensor(prepared, Preprocess.PreprocessSpec.ImageNet, values);
+            using var torchvision = Npy.Read(Path.Combine(photos, "imagenet", "photo1.npy"));
+            var reference2 = torchvision.As<float>().Span;
+            var maxDiff = 0.0;
+            for (var i = 0; i < values.Length; i++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(values[i] - reference2[i]));
+            }
+
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"photo1.jpg ({photo.Width}×{photo.Height}) through the imagenet preset: largest difference from torchvision {maxDiff:E2}"));
+        }
+
+        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]preprocess[/], [bold]augment-preview[/], [bold]bench[/] infer|preprocess, [bold]zoo[/], [bold]graph[/] head|cut|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
+        console.MarkupLine("Fine-tuning arrives with the Training module.");
         return worst < 1e-4 ? 0 : 1;
     }
 
