@@ -1,0 +1,320 @@
+using System.Text;
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Proto;
+
+namespace OnnxCnn.Training.Internal;
+
+/// <summary>
+/// Backward rules: given a node and the gradient of its output, emit standard-ONNX nodes for the
+/// gradients of the inputs that need one. Formulations follow TRAINING-NOTES.md (checked on ORT 1.30).
+/// </summary>
+internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
+{
+    /// <summary>Operators with a rule.</summary>
+    public static readonly IReadOnlySet<string> Supported = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Gemm", "MatMul", "Add", "Sub", "Mul", "Relu", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity",
+        "Dropout", "GlobalAveragePool", "Conv", "MaxPool", "BatchNormalization", "Sigmoid", "LeakyRelu", "Clip",
+    };
+
+    /// <summary>Returns (input index, gradient tensor) pairs for the inputs in <paramref name="wanted"/>.</summary>
+    public IEnumerable<(int Input, string Gradient)> Apply(NodeProto node, string dY, Func<int, bool> wanted)
+    {
+        var x = node.Input.Count > 0 ? node.Input[0] : "";
+        switch (node.OpType)
+        {
+            case "Identity":
+            case "Dropout":
+                // Inference-mode dropout is the identity; training-mode dropout is rewritten before differentiation.
+                if (wanted(0))
+                {
+                    yield return (0, dY);
+                }
+
+                break;
+            case "Flatten":
+            case "Reshape":
+            case "Squeeze":
+            case "Unsqueeze":
+                if (wanted(0))
+                {
+                    yield return (0, e.Node("Reshape", [dY, e.ShapeOf(x)], "dreshape"));
+                }
+
+                break;
+            case "Relu":
+                yield return (0, e.Node("Mul", [dY, e.Node("Cast", [e.Node("Greater", [node.Output[0], e.Scalar(0)], "relu_mask")], "relu_maskf", GraphEmitter.Int("to", 1))], "drelu"));
+                break;
+            case "LeakyRelu":
+                var alpha = Attr.Float(node, "alpha", 0.01f);
+                var positive = e.Node("Greater", [x, e.Scalar(0)], "lrelu_mask");
+                yield return (0, e.Node("Where", [positive, dY, e.Node("Mul", [dY, e.Scalar(alpha)], "lrelu_neg")], "dlrelu"));
+                break;
+            case "Sigmoid":
+                var y = node.Output[0];
+                var oneMinus = e.Node("Sub", [e.Scalar(1), y], "sig_1m");
+                yield return (0, e.Node("Mul", [dY, e.Node("Mul", [y, oneMinus], "sig_d")], "dsigmoid"));
+                break;
+            case "Clip":
+                // Gradient passes where min < x < max.
+                var inside = e.Node("Cast", [e.Node("Equal", [x, node.Output[0]], "clip_eq")], "clip_maskf", GraphEmitter.Int("to", 1));
+                yield return (0, e.Node("Mul", [dY, inside], "dclip"));
+                break;
+            case "GlobalAveragePool":
+                var shape = e.ShapeOf(x);
+                var spatial = e.Node("Slice", [shape, e.Longs("s2", 2), e.Longs("send", long.MaxValue)], "gap_spatial");
+                var count = e.Node("Cast", [e.Node("ReduceProd", [spatial], "gap_count", GraphEmitter.Int("keepdims", 0))], "gap_countf", GraphEmitter.Int("to", 1));
+                yield return (0, e.Node("Div", [e.Node("Expand", [dY, shape], "gap_expand"), count], "dgap"));
+                break;
+            case "Add":
+            case "Sub":
+                for (var i = 0; i < 2; i++)
+                {
+                    if (wanted(i))
+                    {
+                        var g = node.OpType == "Sub" && i == 1 ? e.Node("Neg", [dY], "dsub") : dY;
+                        yield return (i, ReduceTo(g, node.Input[i], node.Output[0]));
+                    }
+                }
+
+                break;
+            case "Mul":
+                for (var i = 0; i < 2; i++)
+                {
+                    if (wanted(i))
+                    {
+                        yield return (i, ReduceTo(e.Node("Mul", [dY, node.Input[1 - i]], "dmul"), node.Input[i], node.Output[0]));
+                    }
+                }
+
+                break;
+            case "Gemm":
+                foreach (var r in Gemm(node, dY, wanted))
+                {
+                    yield return r;
+                }
+
+                break;
+            case "MatMul":
+                if (shapes[node.Input[0]].Rank != 2 || shapes[node.Input[1]].Rank != 2)
+                {
+                    throw Unsupported(node, "MatMul gradients are implemented for 2-D operands");
+                }
+
+                if (wanted(0))
+                {
+                    yield return (0, e.Node("Gemm", [dY, node.Input[1]], "dmatmul_a", GraphEmitter.Int("transB", 1)));
+                }
+
+                if (wanted(1))
+                {
+                    yield return (1, e.Node("Gemm", [node.Input[0], dY], "dmatmul_b", GraphEmitter.Int("transA", 1)));
+                }
+
+                break;
+            case "Conv":
+                foreach (var r in Conv(node, dY, wanted))
+                {
+                    yield return r;
+                }
+
+                break;
+            case "MaxPool":
+                if (wanted(0))
+                {
+                    yield return (0, MaxPool(node, dY));
+                }
+
+                break;
+            case "BatchNormalization":
+                foreach (var r in FrozenBatchNorm(node, dY, wanted))
+                {
+                    yield return r;
+                }
+
+                break;
+            default:
+                throw Unsupported(node, "no backward rule for this operator");
+        }
+    }
+
+    public static InvalidOperationException Unsupported(NodeProto node, string why) =>
+        new($"cannot train through node '{OnnxGraph.NodeLabel(node)}' ({node.OpType}): {why}. Freeze it (train only what comes after it) or rewrite the graph.");
+
+    /// <summary>Sums a broadcast gradient back to an operand's shape (static ranks, symbolic batch allowed).</summary>
+    private string ReduceTo(string gradient, string operand, string output)
+    {
+        var a = shapes[operand];
+        var y = shapes[output];
+        if (a.Dims is null || y.Dims is null)
+        {
+            throw new InvalidOperationException($"cannot differentiate the broadcast of '{operand}': its shape is unknown.");
+        }
+
+        if (a.Dims.Length == y.Dims.Length && a.Dims.Zip(y.Dims).All(p => p.First == p.Second || (!p.First.IsKnown && !p.Second.IsKnown)))
+        {
+            return gradient;
+        }
+
+        var axes = new List<long>();
+        var offset = y.Dims.Length - a.Dims.Length;
+        for (var i = 0; i < y.Dims.Length; i++)
+        {
+            var j = i - offset;
+            if (j < 0 || (a.Dims[j] is { IsKnown: true, Value: 1 } && !(y.Dims[i] is { IsKnown: true, Value: 1 })))
+            {
+                axes.Add(i);
+            }
+        }
+
+        var reduced = axes.Count == 0 ? gradient : e.Node("ReduceSum", [gradient, e.Longs("axes", [.. axes])], "dbroadcast", GraphEmitter.Int("keepdims", 1));
+        return e.Node("Reshape", [reduced, e.ShapeOf(operand)], "dbroadcast_shape");
+    }
+
+    private IEnumerable<(int, string)> Gemm(NodeProto node, string dY, Func<int, bool> wanted)
+    {
+        if (Attr.Int(node, "transA", 0) != 0)
+        {
+            throw Unsupported(node, "Gemm with transA is not differentiated yet");
+        }
+
+        var alpha = Attr.Float(node, "alpha", 1);
+        var beta = Attr.Float(node, "beta", 1);
+        var transB = Attr.Int(node, "transB", 0) != 0;
+        var g = alpha == 1 ? dY : e.Node("Mul", [dY, e.Scalar(alpha)], "dgemm_alpha");
+        if (wanted(0))
+        {
+            // A·B (transB 0) or A·Bᵀ (transB 1): dA = dY·Bᵀ or dY·B.
+            yield return (0, e.Node("Gemm", [g, node.Input[1]], "dgemm_a", GraphEmitter.Int("transB", transB ? 0 : 1)));
+        }
+
+        if (wanted(1))
+        {
+            yield return (1, transB
+                ? e.Node("Gemm", [g, node.Input[0]], "dgemm_b", GraphEmitter.Int("transA", 1))
+                : e.Node("Gemm", [node.Input[0], g], "dgemm_b", GraphEmitter.Int("transA", 1)));
+        }
+
+        if (node.Input.Count > 2 && node.Input[2].Length > 0 && wanted(2))
+        {
+            var c = beta == 1 ? dY : e.Node("Mul", [dY, e.Scalar(beta)], "dgemm_beta");
+            yield return (2, ReduceTo(c, node.Input[2], node.Output[0]));
+        }
+    }
+
+    private IEnumerable<(int, string)> Conv(NodeProto node, string dY, Func<int, bool> wanted)
+    {
+        var x = shapes[node.Input[0]];
+        var w = shapes[node.Input[1]];
+        var y = shapes[node.Output[0]];
+        if (x.Dims is not { Length: 4 } || w.Dims is not { Length: 4 } || y.Dims is not { Length: 4 } || !w.IsFullyKnown
+            || !x.Dims[2].IsKnown || !x.Dims[3].IsKnown || !y.Dims[2].IsKnown || !y.Dims[3].IsKnown)
+        {
+            throw Unsupported(node, "Conv gradients need 2-D convolutions with known spatial sizes");
+        }
+
+        if (Attr.String(node, "auto_pad", "NOTSET") is not ("NOTSET" or "VALID"))
+        {
+            throw Unsupported(node, "Conv with auto_pad SAME is not differentiated yet; give explicit pads");
+        }
+
+        var group = Attr.Int(node, "group", 1);
+        var k = new[] { w.Dims[2].Value, w.Dims[3].Value };
+        var strides = Ints(node, "strides", 1);
+        var dilations = Ints(node, "dilations", 1);
+        var pads = Attr.Ints(node, "pads") is { Length: 4 } p ? p : new long[4];
+        if (wanted(0))
+        {
+            // dX = ConvTranspose(dY, W) with output_padding = H − ((Ho−1)s − 2p + d(k−1) + 1).
+            var outputPadding = new long[2];
+            for (var i = 0; i < 2; i++)
+            {
+                var h = x.Dims[2 + i].Value;
+                var ho = y.Dims[2 + i].Value;
+                outputPadding[i] = h - (((ho - 1) * strides[i]) - pads[i] - pads[i + 2] + (dilations[i] * (k[i] - 1)) + 1);
+            }
+
+            yield return (0, e.Node("ConvTranspose", [dY, node.Input[1]], "dconv_x",
+                GraphEmitter.Ints("strides", strides), GraphEmitter.Ints("dilations", dilations), GraphEmitter.Ints("pads", pads),
+                GraphEmitter.Ints("output_padding", outputPadding), GraphEmitter.Int("group", group), GraphEmitter.Ints("kernel_shape", k)));
+        }
+
+        if (wanted(1))
+        {
+            if (group != 1)
+            {
+                throw Unsupported(node, "weight gradients of grouped convolutions are not implemented yet");
+            }
+
+            // dW = Conv over transposed tensors (X as C×N×H×W, dY as M×N×Ho×Wo) with strides and dilations swapped, then back and trimmed.
+            var xt = e.Node("Transpose", [node.Input[0]], "dconv_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+            var dyt = e.Node("Transpose", [dY], "dconv_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+            var raw = e.Node("Conv", [xt, dyt], "dconv_w_raw", GraphEmitter.Ints("strides", dilations), GraphEmitter.Ints("dilations", strides), GraphEmitter.Ints("pads", pads));
+            var back = e.Node("Transpose", [raw], "dconv_w_t", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+            yield return (1, e.Node("Slice", [back, e.Longs("k0", 0, 0), e.Longs("k1", k[0], k[1]), e.Longs("kaxes", 2, 3)], "dconv_w"));
+        }
+
+        if (node.Input.Count > 2 && node.Input[2].Length > 0 && wanted(2))
+        {
+            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dconv_b", GraphEmitter.Int("keepdims", 0)));
+        }
+    }
+
+    private string MaxPool(NodeProto node, string dY)
+    {
+        if (node.Output.Count < 2 || node.Output[1].Length == 0)
+        {
+            throw new InvalidOperationException($"MaxPool '{OnnxGraph.NodeLabel(node)}' must expose its Indices output before differentiation.");
+        }
+
+        // Indices are flat over N·C·H·W: scatter-add the output gradient back onto a zero tensor.
+        var shape = e.ShapeOf(node.Input[0]);
+        var total = e.Node("ReduceProd", [shape], "mp_total", GraphEmitter.Int("keepdims", 1));
+        var zeros = e.Node("ConstantOfShape", [total], "mp_zeros");
+        var flatIndices = e.Node("Reshape", [node.Output[1], e.Longs("flat", -1)], "mp_idx");
+        var flatGrad = e.Node("Reshape", [dY, e.Longs("flat", -1)], "mp_dy");
+        var scattered = e.Node("ScatterElements", [zeros, flatIndices, flatGrad], "mp_scatter", GraphEmitter.Int("axis", 0), GraphEmitter.Str("reduction", "add"));
+        return e.Node("Reshape", [scattered, shape], "dmaxpool");
+    }
+
+    private IEnumerable<(int, string)> FrozenBatchNorm(NodeProto node, string dY, Func<int, bool> wanted)
+    {
+        // Inference-mode BN is a per-channel affine: y = x̂·scale + B with x̂ = (x − mean)/√(var + ε).
+        var eps = Attr.Float(node, "epsilon", 1e-5f);
+        var channel = e.Longs("bn_shape", 1, -1, 1, 1);
+        var invStd = e.Node("Reciprocal", [e.Node("Sqrt", [e.Node("Add", [node.Input[4], e.Scalar(eps)], "bn_var")], "bn_std")], "bn_inv");
+        if (wanted(0))
+        {
+            var k = e.Node("Mul", [node.Input[1], invStd], "bn_k");
+            yield return (0, e.Node("Mul", [dY, e.Node("Reshape", [k, channel], "bn_kc")], "dbn_x"));
+        }
+
+        if (wanted(1))
+        {
+            var centred = e.Node("Sub", [node.Input[0], e.Node("Reshape", [node.Input[3], channel], "bn_meanc")], "bn_centred");
+            var xhat = e.Node("Mul", [centred, e.Node("Reshape", [invStd, channel], "bn_invc")], "bn_xhat");
+            yield return (1, e.Node("ReduceSum", [e.Node("Mul", [dY, xhat], "bn_dyx"), e.Longs("axes", 0, 2, 3)], "dbn_scale", GraphEmitter.Int("keepdims", 0)));
+        }
+
+        if (wanted(2))
+        {
+            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dbn_bias", GraphEmitter.Int("keepdims", 0)));
+        }
+    }
+
+    private static long[] Ints(NodeProto node, string name, long fallback) =>
+        Attr.Ints(node, name) is { Length: 2 } v ? v : [fallback, fallback];
+}
+
+/// <summary>Attribute reading with defaults.</summary>
+internal static class Attr
+{
+    public static long Int(NodeProto node, string name, long fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
+
+    public static float Float(NodeProto node, string name, float fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.F : fallback;
+
+    public static long[] Ints(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? [.. a.Ints] : [];
+
+    public static string String(NodeProto node, string name, string fallback) =>
+        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+}

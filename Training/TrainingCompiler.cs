@@ -1,0 +1,212 @@
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
+using OnnxCnn.Graphs.Proto;
+using OnnxCnn.Training.Internal;
+
+namespace OnnxCnn.Training;
+
+/// <summary>
+/// A compiled training step: one plain ONNX graph (standard ai.onnx operators only) taking the
+/// batch at the freeze boundary, labels, the trainable parameters, the optimiser state, the
+/// learning rate and the step number, and giving the loss, the logits, the updated parameters and
+/// the updated state. The frozen prefix (if any) is a separate inference model.
+/// </summary>
+public sealed class TrainingGraph
+{
+    internal TrainingGraph(OnnxModel step, OnnxModel? prefix, string input, IReadOnlyList<string> parameters, IReadOnlyList<string> state,
+        IReadOnlyDictionary<string, string> updated, string logitsTensor)
+    {
+        Step = step;
+        Prefix = prefix;
+        Input = input;
+        Parameters = parameters;
+        State = state;
+        UpdatedOutputs = updated;
+        LogitsTensor = logitsTensor;
+    }
+
+    /// <summary>Name of the labels input (int64 [N]).</summary>
+    public const string LabelsInput = "labels";
+
+    /// <summary>Name of the learning-rate input (float scalar).</summary>
+    public const string LearningRateInput = "learning_rate";
+
+    /// <summary>Name of the step input (float scalar, 1 for the first step).</summary>
+    public const string StepInput = "step";
+
+    /// <summary>Name of the loss output (float scalar).</summary>
+    public const string LossOutput = "loss";
+
+    /// <summary>Name of the logits output.</summary>
+    public const string LogitsOutput = "logits_out";
+
+    /// <summary>The training-step graph.</summary>
+    public OnnxModel Step { get; }
+
+    /// <summary>The frozen part up to <see cref="Input"/>, or null when everything from the model input trains.</summary>
+    public OnnxModel? Prefix { get; }
+
+    /// <summary>The tensor the step graph starts from (the model input, or the freeze boundary).</summary>
+    public string Input { get; }
+
+    /// <summary>Trainable parameters (graph inputs of the step, in order).</summary>
+    public IReadOnlyList<string> Parameters { get; }
+
+    /// <summary>Optimiser state inputs (zeros before the first step).</summary>
+    public IReadOnlyList<string> State { get; }
+
+    /// <summary>For each parameter and state input, the output holding its new value.</summary>
+    public IReadOnlyDictionary<string, string> UpdatedOutputs { get; }
+
+    /// <summary>The tensor of the original model whose value the loss is computed from (before any final Softmax).</summary>
+    public string LogitsTensor { get; }
+}
+
+/// <summary>Compiles an inference model and a <see cref="TrainingSpec"/> into a <see cref="TrainingGraph"/>.</summary>
+public static class TrainingCompiler
+{
+    /// <summary>Compiles the training step.</summary>
+    public static TrainingGraph Compile(OnnxModel model, TrainingSpec spec)
+    {
+        // Every parameter must be its own initializer (un-share Identity views, drop dead code).
+        var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true);
+        var head = HeadEdits.Find(clean, out _);
+        var output = clean.Graph.Output[0].Name;
+        var logits = head?.Activation is { } activation ? activation.Input[0] : output;
+
+        var selection = spec.Trainable.Count > 0 ? Trainable.ByGlobs(clean, spec.Trainable)
+            : spec.UnfreezeFrom is { } from ? Trainable.Downstream(clean, from)
+            : Trainable.HeadOnly(clean);
+        var shapesAll = ShapeInference.Infer(clean);
+        var floatBoundary = selection.Boundary.Where(b => shapesAll[b].ElementType == (int)TensorProto.Types.DataType.Float).ToList();
+        if (floatBoundary.Count != 1)
+        {
+            throw new InvalidOperationException($"the trainable part reads {floatBoundary.Count} tensors from the frozen part ({string.Join(", ", floatBoundary)}); one boundary tensor is supported.");
+        }
+
+        var boundary = floatBoundary[0];
+        var graph = new OnnxGraph(clean.Graph);
+        var isModelInput = graph.IsRuntimeInput(boundary);
+        var suffix = GraphEdits.Extract(clean, [boundary], [logits]);
+        var prefix = isModelInput ? null : GraphEdits.Cut(clean, boundary);
+
+        var step = suffix.Clone();
+        var g = step.Graph;
+        var emitter = new GraphEmitter(g);
+        var parameters = selection.Parameters.Where(p => g.Initializer.Any(t => t.Name == p)).OrderBy(p => p, StringComparer.Ordinal).ToList();
+        foreach (var p in parameters)
+        {
+            var init = g.Initializer.First(t => t.Name == p);
+            g.Initializer.Remove(init);
+            g.Input.Add(ShapeInference.ToValueInfo(p, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+        }
+
+        var shapes = ShapeInference.Infer(step);
+        var region = new OnnxGraph(g).TopologicalOrder();
+        foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
+        {
+            if (node.Output.Count < 2)
+            {
+                node.Output.Add(emitter.Name(node.Output[0] + "_indices"));
+            }
+            else
+            {
+                node.Output[1] = emitter.Name(node.Output[0] + "_indices");
+            }
+        }
+
+        // Loss: softmax cross-entropy (optionally label-smoothed), mean over the batch.
+        var classes = shapes[logits].Dims is { Length: 2 } d && d[1].IsKnown ? d[1].Value
+            : throw new InvalidOperationException($"logits '{logits}' must be [batch, classes] with a known class count, not {shapes[logits]}.");
+        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
+        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        var onehot = emitter.Node("OneHot", [TrainingGraph.LabelsInput, emitter.Longs("depth", classes), emitter.Floats("onehot_values", [0f, 1f], 2)], "onehot", GraphEmitter.Int("axis", -1));
+        var target = spec.LabelSmoothing > 0
+            ? emitter.Node("Add", [emitter.Node("Mul", [onehot, emitter.Scalar(1 - spec.LabelSmoothing)], "smooth"), emitter.Scalar(spec.LabelSmoothing / classes)], "target")
+            : onehot;
+        var logp = emitter.Node("LogSoftmax", [logits], "logp", GraphEmitter.Int("axis", 1));
+        var perSample = emitter.Node("ReduceSum", [emitter.Node("Mul", [target, logp], "tlogp"), emitter.Longs("axes", 1)], "nll", GraphEmitter.Int("keepdims", 0));
+        var loss = emitter.Node("Neg", [emitter.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
+        var batch = emitter.Node("Cast", [emitter.Node("Slice", [emitter.ShapeOf(logits), emitter.Longs("b0", 0), emitter.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
+        var dLogits = emitter.Node("Div", [emitter.Node("Sub", [emitter.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t"), batch], "dlogits");
+
+        // Backward, in reverse topological order, accumulating gradients of shared tensors.
+        var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
+        var dependent = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in region)
+        {
+            if (node.Input.Any(i => parameterSet.Contains(i) || dependent.Contains(i)))
+            {
+                dependent.UnionWith(node.Output.Where(o => o.Length > 0));
+            }
+        }
+
+        var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
+        var rules = new BackwardRules(emitter, shapes);
+        foreach (var node in region.Reverse())
+        {
+            if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
+            {
+                continue;
+            }
+
+            if (!BackwardRules.Supported.Contains(node.OpType))
+            {
+                throw BackwardRules.Unsupported(node, "no backward rule for this operator");
+            }
+
+            var dY = Sum(emitter, incoming);
+            foreach (var (index, gradient) in rules.Apply(node, dY, i => i < node.Input.Count && (parameterSet.Contains(node.Input[i]) || dependent.Contains(node.Input[i]))))
+            {
+                var input = node.Input[index];
+                if (!parts.TryGetValue(input, out var list))
+                {
+                    parts[input] = list = [];
+                }
+
+                list.Add(gradient);
+            }
+        }
+
+        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
+        var state = new List<string>();
+        g.Output.Clear();
+        g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
+        emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
+        g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
+        var optimizer = new OptimizerEmitter(emitter, spec);
+        foreach (var p in parameters)
+        {
+            if (!parts.TryGetValue(p, out var gradParts))
+            {
+                throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
+            }
+
+            var gradient = Sum(emitter, gradParts);
+            if (spec.ExposeGradients)
+            {
+                var name = "grad:" + p;
+                g.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/" + name, Input = { gradient }, Output = { name } });
+                g.Output.Add(new ValueInfoProto { Name = name });
+            }
+
+            foreach (var (stateName, newName) in optimizer.Update(p, gradient, updated))
+            {
+                state.Add(stateName);
+                var info = g.Input.First(i => i.Name == p).Clone();
+                info.Name = stateName;
+                g.Input.Add(info);
+                g.Output.Add(new ValueInfoProto { Name = newName });
+            }
+
+            g.Output.Add(new ValueInfoProto { Name = updated[p] });
+        }
+
+        new OnnxGraph(g).Validate();
+        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits);
+    }
+
+    private static string Sum(GraphEmitter e, List<string> parts) => parts.Count == 1 ? parts[0] : e.Node("Sum", parts, "grad_sum");
+}
