@@ -1,0 +1,198 @@
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Proto;
+using OnnxCnn.Runtime;
+using OnnxCnn.TestUtilities;
+using static OnnxCnn.TestUtilities.ModelBuilder;
+
+namespace OnnxCnn.Training.Tests;
+
+/// <summary>Backward rules against central finite differences of the loss, through ONNX Runtime.</summary>
+public class GradientCheckTests
+{
+    private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
+
+    private static float[] Random(int n, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => ((r.NextSingle() * 2) - 1) * scale).ToArray();
+    }
+
+    /// <summary>A conv stack: Conv(stride, pad, dilation) → BN (frozen) → activation → GAP → Flatten → Gemm(+bias as Add after MatMul).</summary>
+    private static OnnxModel ConvModel(int size, long stride, long pad, long dilation, string activation)
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 2, size, size)
+            .Initializer("conv.w", Random(3 * 2 * 3 * 3, 1, 0.5f), 3, 2, 3, 3)
+            .Initializer("conv.b", Random(3, 2, 0.1f), 3)
+            .Initializer("bn.scale", [1.2f, 0.8f, 1.1f], 3)
+            .Initializer("bn.bias", [0.1f, -0.2f, 0.05f], 3)
+            .Initializer("bn.mean", [0.05f, -0.1f, 0.2f], 3)
+            .Initializer("bn.var", [0.9f, 1.3f, 0.7f], 3)
+            .Initializer("scale", Random(3, 9, 1f), 1, 3, 1, 1)
+            .Initializer("fc.w", Random(3 * 4, 3, 0.8f), 3, 4)
+            .Initializer("fc.b", Random(4, 4, 0.1f), 4)
+            .Node("Conv", ["x", "conv.w", "conv.b"], ["c"], Ints("strides", stride, stride), Ints("pads", pad, pad, pad, pad), Ints("dilations", dilation, dilation))
+            .Node("BatchNormalization", ["c", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["n"])
+            .Node("Mul", ["n", "scale"], ["s"])
+            .Node(activation, ["s"], ["a"], activation == "LeakyRelu" ? [Float("alpha", 0.1f)] : [])
+            .Node("GlobalAveragePool", ["a"], ["g"])
+            .Node("Flatten", ["g"], ["f"])
+            .Node("MatMul", ["f", "fc.w"], ["m"])
+            .Node("Add", ["m", "fc.b"], ["logits"])
+            .Output("logits", F, "N", 4);
+        return OnnxModel.Load(b.ToBytes());
+    }
+
+    public static TheoryData<int, long, long, long, string> ConvCases() => new()
+    {
+        { 7, 1, 1, 1, "Sigmoid" },
+        { 8, 2, 1, 1, "LeakyRelu" },
+        { 9, 2, 0, 1, "Sigmoid" },
+        { 10, 1, 2, 2, "LeakyRelu" },
+        { 11, 3, 1, 1, "Sigmoid" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Gradients_ConvBnActivationHead_MatchFiniteDifferences(int size, long stride, long pad, long dilation, string activation)
+    {
+        var model = ConvModel(size, stride, pad, dilation, activation);
+        CheckAll(model, size, ["conv.w", "conv.b", "bn.scale", "bn.bias", "scale", "fc.w", "fc.b"]);
+    }
+
+    [Fact]
+    public void Gradients_ClipAndSubBroadcast_MatchFiniteDifferences()
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 6)
+            .Initializer("w", Random(6 * 5, 11, 0.7f), 5, 6)
+            .Initializer("shift", Random(5, 12, 0.3f), 5)
+            .Initializer("lo", [-0.4f])
+            .Initializer("hi", [0.5f])
+            .Initializer("w2", Random(5 * 3, 13, 0.7f), 3, 5)
+            .Node("Gemm", ["x", "w"], ["h"], Int("transB", 1))
+            .Node("Sub", ["h", "shift"], ["d"])
+            .Node("Clip", ["d", "lo", "hi"], ["c"])
+            .Node("Gemm", ["c", "w2"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 3);
+        CheckAll(OnnxModel.Load(b.ToBytes()), 0, ["w", "shift", "w2"], inputShape: [4, 6]);
+    }
+
+    [Fact]
+    public void UnsupportedOperator_InTrainableRegion_IsNamed()
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 4)
+            .Initializer("w", Random(12, 1), 3, 4)
+            .Node("Gemm", ["x", "w"], ["h"], Int("transB", 1))
+            .Node("Tanh", ["h"], ["logits"])
+            .Output("logits", F, "N", 3);
+        var e = Assert.Throws<InvalidOperationException>(() => TrainingCompiler.Compile(OnnxModel.Load(b.ToBytes()), new TrainingSpec { Trainable = ["*"] }));
+        Assert.StartsWith("cannot train through node 'Tanh_1' (Tanh): no backward rule for this operator.", e.Message);
+    }
+
+    [Fact]
+    public void Sgd_ClosedForm_MomentumAndWeightDecay()
+    {
+        // One linear layer; check two steps against the PyTorch SGD formulas computed here by hand.
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 2)
+            .Initializer("w", [0.5f, -0.25f, 0.1f, 0.3f], 2, 2)
+            .Node("Gemm", ["x", "w"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 2);
+        var spec = new TrainingSpec { Trainable = ["*"], Momentum = 0.9f, WeightDecay = 0.01f, ExposeGradients = true };
+        using var session = TrainingSession.Create(OnnxModel.Load(b.ToBytes()), spec);
+        using var x = Tensor<float>.FromSpan([1f, 2f], 1, 2);
+        using var y = Tensor<long>.FromSpan([1L], 1);
+        var w = new[] { 0.5f, -0.25f, 0.1f, 0.3f };
+        var v = new float[4];
+        for (var step = 0; step < 2; step++)
+        {
+            session.Step(x, y, 0.1f);
+            var g = session.LastGradients["w"];
+            for (var i = 0; i < 4; i++)
+            {
+                var gw = g[i] + (0.01f * w[i]);
+                v[i] = (0.9f * v[i]) + gw;
+                w[i] -= 0.1f * v[i];
+            }
+
+            Assert.Equal(w, session.Parameter("w").ToArray(), new Tolerance(1e-6f));
+        }
+    }
+
+    [Fact]
+    public void Learning_HappensOnASeparableTask()
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 2)
+            .Initializer("w1", Random(16, 1, 0.5f), 8, 2)
+            .Initializer("b1", new float[8], 8)
+            .Initializer("w2", Random(16, 2, 0.5f), 2, 8)
+            .Node("Gemm", ["x", "w1", "b1"], ["h"], Int("transB", 1))
+            .Node("Relu", ["h"], ["r"])
+            .Node("Gemm", ["r", "w2"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 2);
+        using var session = TrainingSession.Create(OnnxModel.Load(b.ToBytes()), new TrainingSpec { Trainable = ["*"], Optimizer = OptimizerKind.Adam });
+        var r = new Random(3);
+        var points = Enumerable.Range(0, 64).Select(_ => (r.NextSingle() * 2 - 1, r.NextSingle() * 2 - 1)).ToArray();
+        using var x = Tensor<float>.FromSpan(points.SelectMany(p => new[] { p.Item1, p.Item2 }).ToArray(), 64, 2);
+        using var y = Tensor<long>.FromSpan(points.Select(p => p.Item1 + p.Item2 > 0 ? 1L : 0L).ToArray(), 64);
+        var first = session.Step(x, y, 0.05f);
+        var last = first;
+        for (var i = 0; i < 150; i++)
+        {
+            last = session.Step(x, y, 0.05f);
+        }
+
+        Assert.True(last < first * 0.3, $"loss went from {first} to {last}");
+    }
+
+    private static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null)
+    {
+        inputShape ??= [3, 2, size, size];
+        var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
+        var input = Random(count, 21);
+        var labels = Enumerable.Range(0, (int)inputShape[0]).Select(i => (long)(i % 3)).ToArray();
+        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true };
+        using var session = TrainingSession.Create(model, spec);
+        using var x = Tensor<float>.FromSpan(input, inputShape);
+        using var y = Tensor<long>.FromSpan(labels, labels.Length);
+        session.Step(x, y, 0f);
+        foreach (var p in parameters)
+        {
+            var analytic = session.LastGradients[p];
+            var init = model.Graph.Initializer.First(t => t.Name == p);
+            var original = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(TensorData.FromProto(init).Bytes).ToArray();
+            foreach (var i in new[] { 0, original.Length / 2, original.Length - 1 }.Distinct())
+            {
+                const float eps = 1e-2f;
+                var plus = LossWith(model, p, original, i, eps, x, y);
+                var minus = LossWith(model, p, original, i, -eps, x, y);
+                var numeric = (plus - minus) / (2 * eps);
+                Assert.True(Math.Abs(numeric - analytic[i]) <= 2e-3 + (2e-2 * Math.Abs(analytic[i])),
+                    $"{p}[{i}]: analytic {analytic[i]}, finite difference {numeric}");
+            }
+        }
+    }
+
+    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y)
+    {
+        var copy = model.Clone();
+        var values = (float[])original.Clone();
+        values[index] += delta;
+        var init = copy.Graph.Initializer.First(t => t.Name == parameter);
+        init.ClearRawData();
+        init.FloatData.Clear();
+        init.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"] });
+        return session.Step(x, y, 0f);
+    }
+}
+
+internal sealed class Tolerance(float tolerance) : IEqualityComparer<float>
+{
+    public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
+
+    public int GetHashCode(float obj) => 0;
+}
