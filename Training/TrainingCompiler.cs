@@ -90,7 +90,8 @@ public static class TrainingCompiler
         var suffix = GraphEdits.Extract(clean, [boundary], [logits]);
         var prefix = isModelInput ? null : GraphEdits.Cut(clean, boundary);
 
-        var step = suffix.Clone();
+        // The step graph needs opset ≥ 17 (ScatterElements with reduction, axes as inputs).
+        var step = OpsetUpgrade.Upgrade(suffix, 17);
         var g = step.Graph;
         var emitter = new GraphEmitter(g);
         var parameters = selection.Parameters.Where(p => g.Initializer.Any(t => t.Name == p)).OrderBy(p => p, StringComparer.Ordinal).ToList();

@@ -153,3 +153,29 @@ public class Vgg16ConvBaseTests
         Assert.Equal("[1,512,4,4]", summary.Outputs[0].Shape.ToString());
     }
 }
+
+public class OpsetUpgradeTests
+{
+    [Fact]
+    public void Upgrade_PaddleOpset9To17_SameOutputs()
+    {
+        var model = Fixtures.Model("paddle_style");
+        Assert.Equal(9, model.Opset);
+        var upgraded = Edits.OpsetUpgrade.Upgrade(model, 17);
+        Assert.Equal(17, upgraded.Opset);
+        using var input = Fixtures.Input("paddle_style");
+        var (_, values) = Fixtures.Run(upgraded, input);
+        Assert.Equal(Fixtures.Expected("paddle_style"), values, new FloatTolerance(1e-5f));
+    }
+
+    [Fact]
+    public void Upgrade_UnknownChangedOperator_IsRefusedByName()
+    {
+        var b = new TestUtilities.ModelBuilder(opset: 9)
+            .Input("x", Proto.TensorProto.Types.DataType.Float, 1, 4)
+            .Node("TopK", ["x"], ["v", "i"], TestUtilities.ModelBuilder.Int("k", 2))
+            .Output("v", Proto.TensorProto.Types.DataType.Float, 1, 2);
+        var e = Assert.Throws<InvalidOperationException>(() => Edits.OpsetUpgrade.Upgrade(OnnxModel.Load(b.ToBytes())));
+        Assert.Equal("cannot raise the opset of 'TopK_0' (TopK) from 9: it is not in the operator set OnnxCnn upgrades.", e.Message);
+    }
+}

@@ -1,0 +1,72 @@
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
+using OnnxCnn.Runtime;
+using OnnxCnn.TestUtilities;
+
+namespace OnnxCnn.Training.Tests;
+
+public class FineTuneTests
+{
+    /// <summary>
+    /// A Paddle2ONNX-style graph (opset 9, weights in Constant nodes, HardSigmoid/hard-swish,
+    /// depthwise convs, squeeze-excite, BN, Shape-chain Reshape head, Softmax output): new head,
+    /// head-only training through a frozen prefix session, loss falls, export still gives probabilities.
+    /// </summary>
+    [Fact]
+    public void PaddleStyle_HeadOnly_TrainsAndExportsProbabilities()
+    {
+        var model = HeadEdits.Replace(OnnxModel.Load(RepoPaths.Fixture("graphs", "paddle_style", "model.onnx")), new HeadSpec { Classes = 2, Seed = 1 });
+        using var session = TrainingSession.Create(model, new TrainingSpec { Optimizer = OptimizerKind.Adam });
+        Assert.NotNull(session.Graph.Prefix);
+        Assert.Equal(["head.0.bias", "head.0.weight"], session.Graph.Parameters);
+        var r = new Random(7);
+        using var x = Tensor<float>.Create(8, 3, 32, 32);
+        foreach (ref var v in x.Span)
+        {
+            v = r.NextSingle();
+        }
+
+        // Label = brightness of the red channel's mean: learnable from pooled features.
+        var labels = new long[8];
+        for (var n = 0; n < 8; n++)
+        {
+            var offset = n * 3 * 32 * 32;
+            if (n % 2 == 0)
+            {
+                x.Span.Slice(offset, 32 * 32).Fill(1f);
+            }
+
+            labels[n] = n % 2;
+        }
+
+        using var y = Tensor<long>.FromSpan(labels, 8);
+        var first = session.Step(x, y, 0.1f);
+        var last = first;
+        for (var i = 0; i < 300; i++)
+        {
+            last = session.Step(x, y, 0.1f);
+        }
+
+        Assert.True(last < first * 0.5, $"loss went from {first} to {last}");
+        var exported = session.ExportInference();
+        using var inference = InferenceSession.FromBytes(exported.ToBytes());
+        using var result = inference.Run(x);
+        var p = result.First<float>().ToArray();
+        Assert.Equal(16, p.Length);
+        Assert.Equal(1f, p[0] + p[1], 1e-5f);
+        var correct = Enumerable.Range(0, 8).Count(n => (p[(n * 2) + 1] > p[n * 2] ? 1 : 0) == labels[n]);
+        Assert.Equal(8, correct);
+    }
+
+    [Fact]
+    public void UnfreezeFrom_Tensor_TrainsOnlyDownstream()
+    {
+        var model = OnnxModel.Load(RepoPaths.Fixture("training", "small_cnn", "model.onnx"));
+        var pool = model.Graph.Node.First(n => n.OpType == "MaxPool").Output[0];
+        var graph = TrainingCompiler.Compile(model, new TrainingSpec { UnfreezeFrom = pool });
+        Assert.Equal(["conv2.bias", "conv2.weight", "fc.bias", "fc.weight"], graph.Parameters);
+        Assert.Equal(pool, graph.Input);
+        Assert.NotNull(graph.Prefix);
+        Assert.All(graph.Step.Graph.Node, n => Assert.Equal("", n.Domain));
+    }
+}
