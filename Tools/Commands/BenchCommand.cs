@@ -16,6 +16,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure throughput and latency.");
         bench.Add(CreateInfer(context));
         bench.Add(PreprocessCommands.BenchPreprocess(context));
+        bench.Add(BenchTrainCommand.Create(context));
         return bench;
     }
 
