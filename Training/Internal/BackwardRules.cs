@@ -246,18 +246,44 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
                 throw Unsupported(node, "weight gradients of grouped convolutions are not implemented yet");
             }
 
-            // dW = Conv over transposed tensors (X as C×N×H×W, dY as M×N×Ho×Wo) with strides and dilations swapped, then back and trimmed.
-            var xt = e.Node("Transpose", [node.Input[0]], "dconv_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
-            var dyt = e.Node("Transpose", [dY], "dconv_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
-            var raw = e.Node("Conv", [xt, dyt], "dconv_w_raw", GraphEmitter.Ints("strides", dilations), GraphEmitter.Ints("dilations", strides), GraphEmitter.Ints("pads", pads));
-            var back = e.Node("Transpose", [raw], "dconv_w_t", GraphEmitter.Ints("perm", 1, 0, 2, 3));
-            yield return (1, e.Node("Slice", [back, e.Longs("k0", 0, 0), e.Longs("k1", k[0], k[1]), e.Longs("kaxes", 2, 3)], "dconv_w"));
+            yield return (1, WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
         }
 
         if (node.Input.Count > 2 && node.Input[2].Length > 0 && wanted(2))
         {
             yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dconv_b", GraphEmitter.Int("keepdims", 0)));
         }
+    }
+
+    /// <summary>
+    /// dW by taps (TRAINING-NOTES formulation b, measured faster on CPU): X transposed to C×N×H×W and
+    /// padded once; for each kernel tap a strided slice of it times dY (M×N·Ho·Wo) gives that tap's
+    /// M×C slice of the gradient.
+    /// </summary>
+    private string WeightGradientByTaps(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
+    {
+        var xt = e.Node("Transpose", [node.Input[0]], "dw_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+        var padded = pads.Any(p => p != 0)
+            ? e.Node("Pad", [xt, e.Longs("dw_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dw_xpad")
+            : xt;
+        var dyt = e.Node("Reshape", [e.Node("Transpose", [dY], "dw_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dw_dy2", 0, -1)], "dw_dy2d");
+        var flat = e.Longs("dw_flat", 0, -1);
+        var taps = new List<string>();
+        for (var i = 0; i < k[0]; i++)
+        {
+            for (var j = 0; j < k[1]; j++)
+            {
+                var top = i * dilations[0];
+                var left = j * dilations[1];
+                var slice = e.Node("Slice", [padded, e.Longs("dw_s", top, left), e.Longs("dw_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
+                    e.Longs("dw_axes", 2, 3), e.Longs("dw_steps", strides[0], strides[1])], "dw_tap");
+                var x2 = e.Node("Reshape", [slice, flat], "dw_x2d");
+                taps.Add(e.Node("Unsqueeze", [e.Node("Gemm", [dyt, x2], "dw_gemm", GraphEmitter.Int("transB", 1)), e.Longs("dw_un", 2)], "dw_tapw"));
+            }
+        }
+
+        var stacked = taps.Count == 1 ? taps[0] : e.Node("Concat", taps, "dw_concat", GraphEmitter.Int("axis", 2));
+        return e.Node("Reshape", [stacked, e.Longs("dw_shape", 0, 0, k[0], k[1])], "dconv_w");
     }
 
     private string MaxPool(NodeProto node, string dY)
