@@ -69,7 +69,8 @@ public sealed class OnnxModel
             throw new InvalidDataException($"'{source}' is not an ONNX model (protobuf ModelProto expected): {e.Message}", e);
         }
 
-        if (proto.Graph is null || (proto.Graph.Node.Count == 0 && proto.Graph.Output.Count == 0) || proto.IrVersion <= 0)
+        if (proto.Graph is null || proto.IrVersion <= 0
+            || (proto.Graph.Node.Count == 0 && proto.Graph.Output.Count == 0 && proto.Graph.Initializer.Count == 0))
         {
             throw new InvalidDataException($"'{source}' is not an ONNX model: it has no graph or no IR version (truncated or not a model file?).");
         }

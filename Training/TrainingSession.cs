@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Runtime;
 
 namespace OnnxCnn.Training;
@@ -108,6 +109,60 @@ public sealed class TrainingSession : IDisposable
         {
             prefixResult?.Dispose();
         }
+    }
+
+    /// <summary>Metadata key of the step count in a checkpoint.</summary>
+    public const string StepMetadataKey = "onnxcnn.checkpoint.step";
+
+    /// <summary>
+    /// Writes a checkpoint — a plain ONNX file whose initializers are the parameters and optimiser
+    /// state, with the step count in its metadata — atomically (temporary file, flush, rename), so an
+    /// interrupted save leaves the previous checkpoint intact.
+    /// </summary>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var model = new ModelProto { IrVersion = 8, ProducerName = "onnxcnn", Graph = new GraphProto { Name = "checkpoint" } };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        foreach (var (name, tensor) in values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(tensor.Bytes) };
+            t.Dims.Add(tensor.Shape);
+            model.Graph.Initializer.Add(t);
+        }
+
+        model.MetadataProps.Add(new StringStringEntryProto { Key = StepMetadataKey, Value = StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+
+        new OnnxModel(model, path).Save(path);
+    }
+
+    /// <summary>Restores parameters, optimiser state and step count from a checkpoint of this training graph; returns its metadata.</summary>
+    public IReadOnlyDictionary<string, string> LoadCheckpoint(string path)
+    {
+        var checkpoint = OnnxModel.Load(path);
+        var tensors = checkpoint.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var (name, tensor) in values)
+        {
+            if (!tensors.TryGetValue(name, out var stored))
+            {
+                throw new InvalidDataException($"checkpoint '{path}' has no '{name}'; it was written for another training setup.");
+            }
+
+            var data = TensorData.FromProto(stored, path);
+            if (!data.Dims.SequenceEqual(tensor.Shape))
+            {
+                throw new InvalidDataException($"checkpoint '{path}': '{name}' is [{string.Join(',', data.Dims)}], the model needs {tensor.ShapeText}.");
+            }
+
+            data.Bytes.CopyTo(tensor.Bytes);
+        }
+
+        var meta = checkpoint.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        StepCount = meta.TryGetValue(StepMetadataKey, out var step) ? int.Parse(step, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return meta;
     }
 
     /// <summary>The inference model with the trained parameters substituted (same graph, output name and convention).</summary>
