@@ -77,6 +77,7 @@ public static class CliApp
             SummaryCommand.Create(context),
             GraphCommand.Create(context),
             ZooCommand.Create(context),
+            FineTuneCommand.Create(context),
             PreprocessCommands.Preprocess(context),
             PreprocessCommands.AugmentPreview(context),
             BenchCommand.Create(context),

@@ -58,6 +58,12 @@ public sealed class TrainingSession : IDisposable
     /// <summary>A parameter's current value.</summary>
     public ReadOnlySpan<float> Parameter(string name) => values[name].Span;
 
+    /// <summary>The logits of the last step (computed before its update), row-major.</summary>
+    public float[] LastLogits { get; private set; } = [];
+
+    /// <summary>The shape of <see cref="LastLogits"/>.</summary>
+    public long[] LastLogitsShape { get; private set; } = [];
+
     /// <summary>The gradients of the last step (when the spec exposes them).</summary>
     public IReadOnlyDictionary<string, float[]> LastGradients => lastGradients;
 
@@ -96,6 +102,9 @@ public sealed class TrainingSession : IDisposable
                 result[Graph.UpdatedOutputs[name]].As<float>().Span.CopyTo(tensor.Span);
             }
 
+            var logits = result[TrainingGraph.LogitsOutput].As<float>();
+            LastLogits = logits.ToArray();
+            LastLogitsShape = [.. logits.Shape];
             lastGradients.Clear();
             foreach (var (name, output) in result.Where(o => o.Key.StartsWith("grad:", StringComparison.Ordinal)))
             {

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxCnn.Cli.Internal;
+using OnnxCnn.Preprocess;
+using OnnxCnn.Training;
+
+namespace OnnxCnn.Cli.Commands;
+
+/// <summary><c>onnxcnn finetune --model M --data DIR --out DIR …</c>: fine-tune a classifier on a folder of images per class.</summary>
+internal static class FineTuneCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = new Option<string>("--model") { Description = "the pretrained .onnx classifier", Required = true };
+        var data = new Option<string>("--data") { Description = "a folder with one subfolder of images per class", Required = true };
+        var output = new Option<string>("--out") { Description = "folder for model.onnx, labels.txt, history.csv, metrics.json, artifacts/", Required = true };
+        var head = new Option<int?>("--head") { Description = "replace the head with N classes (default: the data's class count)" };
+        var keepHead = new Option<bool>("--keep-head") { Description = "keep the model's head (its class count must match the data)" };
+        var hidden = new Option<string?>("--hidden") { Description = "hidden widths of the new head, e.g. 256" };
+        var trainable = new Option<string?>("--trainable") { Description = "comma-separated node/parameter name globs to train (the new head always trains)" };
+        var unfreeze = new Option<string?>("--unfreeze-from") { Description = "train everything downstream of this tensor" };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
+        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 0.01f, Description = "learning rate" };
+        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd | adam | adamw" };
+        var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => 0.9f, Description = "SGD momentum" };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "weight decay" };
+        var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing" };
+        var preprocess = new Option<string>("--preprocess") { DefaultValueFactory = _ => "imagenet", Description = "preprocess spec (must give a fixed size)" };
+        var augment = new Option<string?>("--augment") { Description = "augmentation of training images" };
+        var valSplit = new Option<double>("--val-split") { DefaultValueFactory = _ => 0.2, Description = "validation fraction (0 = none)" };
+        var seed = new Option<int>("--seed") { Description = "seed" };
+        var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
+        var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
+        {
+            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle,
+        };
+        command.SetAction(async (r, cancellationToken) =>
+        {
+            var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
+            var kind = r.GetValue(optimizer)!.ToLowerInvariant() switch
+            {
+                "sgd" => OptimizerKind.Sgd,
+                "adam" => OptimizerKind.Adam,
+                "adamw" => OptimizerKind.AdamW,
+                "rmsprop" => throw new UsageException("--optimizer rmsprop is not implemented yet (sgd, adam, adamw are)."),
+                var o => throw new UsageException($"--optimizer '{o}' is not one of sgd, adam, adamw."),
+            };
+            if (r.GetValue(epochs) < 1 || r.GetValue(batch) < 1)
+            {
+                throw new UsageException("--epochs and --batch must be at least 1.");
+            }
+
+            var globs = r.GetValue(trainable)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+            var options = new FineTuneOptions
+            {
+                NewHeadClasses = r.GetValue(keepHead) ? null : r.GetValue(head) ?? dataset.Classes.Count,
+                Hidden = r.GetValue(hidden)?.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray() ?? [],
+                Spec = new TrainingSpec
+                {
+                    Trainable = globs, UnfreezeFrom = r.GetValue(unfreeze), Optimizer = kind, Momentum = kind == OptimizerKind.Sgd ? r.GetValue(momentum) : 0,
+                    Nesterov = r.GetValue(nesterov), WeightDecay = r.GetValue(weightDecay), LabelSmoothing = r.GetValue(smoothing),
+                },
+                Epochs = r.GetValue(epochs),
+                BatchSize = r.GetValue(batch),
+                LearningRate = r.GetValue(lr),
+                Preprocess = Specs.Preprocess(r.GetValue(preprocess)!),
+                Augment = Specs.Augment(r.GetValue(augment)),
+                ValidationSplit = r.GetValue(valSplit),
+                Seed = r.GetValue(seed),
+                NoShuffle = r.GetValue(noShuffle),
+            };
+            var onnx = GraphFiles.Load(r.GetValue(model)!);
+            context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
+            await FineTuner.RunAsync(onnx, dataset, options, r.GetValue(output)!,
+                e => context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {e.Epoch}/{options.Epochs}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}, val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1} ({e.Seconds:F1} s)")),
+                w => context.Error.WriteLine("warning: " + w), cancellationToken).ConfigureAwait(false);
+            context.Out.WriteLine($"wrote {Path.Combine(r.GetValue(output)!, "model.onnx")}, labels.txt, history.csv, metrics.json, artifacts/");
+            return 0;
+        });
+        return command;
+    }
+}

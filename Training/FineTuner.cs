@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
+using OnnxCnn.Graphs.Proto;
+using OnnxCnn.Preprocess;
+using OnnxCnn.Runtime;
+
+namespace OnnxCnn.Training;
+
+/// <summary>A fine-tuning run's settings.</summary>
+public sealed class FineTuneOptions
+{
+    /// <summary>Classes of a new head (null keeps the model's head).</summary>
+    public int? NewHeadClasses { get; init; }
+
+    /// <summary>Hidden widths of a new head.</summary>
+    public IReadOnlyList<int> Hidden { get; init; } = [];
+
+    /// <summary>What trains and how (empty globs and no unfreeze tensor = head only).</summary>
+    public TrainingSpec Spec { get; init; } = new();
+
+    /// <summary>Epochs.</summary>
+    public int Epochs { get; init; } = 5;
+
+    /// <summary>Batch size.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Learning rate (constant).</summary>
+    public float LearningRate { get; init; } = 0.01f;
+
+    /// <summary>Preprocessing of every image.</summary>
+    public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.ImageNet;
+
+    /// <summary>Augmentation of training images, or null.</summary>
+    public AugmentSpec? Augment { get; init; }
+
+    /// <summary>Fraction held out for validation (0 = none).</summary>
+    public double ValidationSplit { get; init; } = 0.2;
+
+    /// <summary>Seed of the split, shuffling, head init and augmentation.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Keep dataset order instead of shuffling each epoch.</summary>
+    public bool NoShuffle { get; init; }
+}
+
+/// <summary>One epoch's numbers (history.csv columns).</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="TrainLoss">Mean training loss.</param>
+/// <param name="TrainAccuracy">Training accuracy (from the step's logits, before each update).</param>
+/// <param name="ValidationLoss">Validation loss, or NaN without validation.</param>
+/// <param name="ValidationAccuracy">Validation accuracy, or NaN.</param>
+/// <param name="LearningRate">Learning rate used.</param>
+/// <param name="Seconds">Wall time of the epoch.</param>
+public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double LearningRate, double Seconds);
+
+/// <summary>
+/// The fine-tune workflow: a folder of images per class → a new head (optional) → the compiled
+/// training step on ORT over the batch pipeline → per-epoch validation → the fine-tuned inference
+/// model (labels and preprocessing in its metadata), labels.txt, history.csv, metrics.json and the
+/// training artifacts, all written atomically.
+/// </summary>
+public static class FineTuner
+{
+    /// <summary>Metadata key holding the class labels, one per line.</summary>
+    public const string LabelsKey = "onnxcnn.labels";
+
+    /// <summary>Metadata key holding the preprocessing spec.</summary>
+    public const string PreprocessKey = "onnxcnn.preprocess";
+
+    /// <summary>Runs the fine-tune and writes its outputs into <paramref name="outputDirectory"/>; <paramref name="progress"/> gets each epoch.</summary>
+    public static async Task<IReadOnlyList<EpochResult>> RunAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, string outputDirectory,
+        Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default)
+    {
+        var classes = data.Classes.Count;
+        var headed = options.NewHeadClasses is { } n
+            ? HeadEdits.Replace(model, new HeadSpec { Classes = n, Hidden = options.Hidden, Seed = options.Seed })
+            : model;
+        if (options.NewHeadClasses is { } requested && requested != classes)
+        {
+            throw new ArgumentException($"the new head has {requested} classes but the data has {classes} ({string.Join(", ", data.Classes)}).");
+        }
+
+        var (train, validation) = options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed) : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
+        var spec = options.Spec;
+        if (options.NewHeadClasses is not null && spec.Trainable.Count > 0 && !spec.Trainable.Contains("/head/*"))
+        {
+            // A new head always trains.
+            spec = new TrainingSpec
+            {
+                Trainable = [.. spec.Trainable, "/head/*"], Optimizer = spec.Optimizer, Momentum = spec.Momentum, Nesterov = spec.Nesterov,
+                Beta1 = spec.Beta1, Beta2 = spec.Beta2, Epsilon = spec.Epsilon, WeightDecay = spec.WeightDecay, LabelSmoothing = spec.LabelSmoothing,
+            };
+        }
+
+        using var session = TrainingSession.Create(headed, spec);
+        var loader = BatchPipeline.DefaultLoader(data, options.Preprocess);
+        var trainPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess, Augment = options.Augment, Seed = options.Seed }, loader);
+        var evalPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess }, loader);
+        if (warning is not null)
+        {
+            trainPipeline.Warning += warning;
+            evalPipeline.Warning += warning;
+        }
+
+        var history = new List<EpochResult>();
+        var (height, width) = trainPipeline.OutputSize;
+        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var order = options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
+            double lossSum = 0;
+            long seen = 0, correct = 0;
+            await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+            {
+                using (batch)
+                {
+                    long[] shape = options.Preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
+                    using var x = Tensor<float>.Wrap(batch.Buffer, shape);
+                    using var y = Tensor<long>.FromSpan(batch.Labels.AsSpan(0, batch.Count).ToArray().Select(l => (long)l).ToArray(), batch.Count);
+                    var loss = session.Step(x, y, options.LearningRate, cancellationToken);
+                    lossSum += loss * batch.Count;
+                    seen += batch.Count;
+                    var logits = session.LastLogits;
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        var row = logits.AsSpan(i * classes, classes);
+                        var best = 0;
+                        for (var c = 1; c < classes; c++)
+                        {
+                            if (row[c] > row[best])
+                            {
+                                best = c;
+                            }
+                        }
+
+                        correct += best == batch.Labels[i] ? 1 : 0;
+                    }
+                }
+            }
+
+            var (valLoss, valAccuracy, _) = validation.Length > 0
+                ? await EvaluateAsync(session.ExportInference(), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)
+                : (double.NaN, double.NaN, null);
+            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), seen == 0 ? double.NaN : (double)correct / seen, valLoss, valAccuracy, options.LearningRate, started.Elapsed.TotalSeconds);
+            history.Add(result);
+            progress?.Invoke(result);
+        }
+
+        var final = session.ExportInference();
+        final.Proto.MetadataProps.Add(new StringStringEntryProto { Key = LabelsKey, Value = string.Join('\n', data.Classes) });
+        final.Proto.MetadataProps.Add(new StringStringEntryProto { Key = PreprocessKey, Value = options.Preprocess.ToString() });
+        var metrics = validation.Length > 0
+            ? (await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)).Metrics
+            : null;
+        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList());
+        return history;
+    }
+
+    /// <summary>Loss, accuracy and full metrics of a model on dataset samples.</summary>
+    public static async Task<(double Loss, double Accuracy, ClassificationMetrics? Metrics)> EvaluateAsync(OnnxModel model, BatchPipeline pipeline, IReadOnlyList<int> indices,
+        IReadOnlyList<string> classes, PreprocessSpec preprocess, CancellationToken cancellationToken = default)
+    {
+        using var inference = InferenceSession.FromBytes(model.ToBytes());
+        var probabilities = model.Graph.Node.LastOrDefault(n => n.Output.Contains(model.Graph.Output[0].Name))?.OpType == "Softmax";
+        var scores = new List<float>();
+        var labels = new List<int>();
+        double loss = 0;
+        var (height, width) = pipeline.OutputSize;
+        await foreach (var batch in pipeline.Epoch(indices, 0, cancellationToken).ConfigureAwait(false))
+        {
+            using (batch)
+            {
+                long[] shape = preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
+                using var x = Tensor<float>.Wrap(batch.Buffer, shape);
+                using var result = inference.Run(x, cancellationToken);
+                var output = result[0].Value.As<float>().Span;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var row = output.Slice(i * classes.Count, classes.Count);
+                    var label = batch.Labels[i];
+                    loss += probabilities ? -Math.Log(Math.Max(row[label], 1e-12)) : LogSumExp(row) - row[label];
+                    scores.AddRange(row.ToArray());
+                    labels.Add(label);
+                }
+            }
+        }
+
+        var metrics = ClassificationMetrics.FromScores(scores.ToArray(), labels, classes, k: Math.Min(5, classes.Count));
+        return (labels.Count == 0 ? double.NaN : loss / labels.Count, metrics.Accuracy, metrics);
+    }
+
+    private static double LogSumExp(ReadOnlySpan<float> row)
+    {
+        var max = double.MinValue;
+        foreach (var v in row)
+        {
+            max = Math.Max(max, v);
+        }
+
+        double sum = 0;
+        foreach (var v in row)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return max + Math.Log(sum);
+    }
+
+    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped)
+    {
+        Directory.CreateDirectory(dir);
+        var artifacts = Path.Combine(dir, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        final.Save(Path.Combine(dir, "model.onnx"));
+        session.Graph.Step.Save(Path.Combine(artifacts, "training_step.onnx"));
+        session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
+        session.SaveCheckpoint(Path.Combine(artifacts, "checkpoint.onnx"));
+        Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
+        foreach (var h in history)
+        {
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{h.Epoch},{h.TrainLoss:R},{Num(h.TrainAccuracy)},{Num(h.ValidationLoss)},{Num(h.ValidationAccuracy)},{h.LearningRate:R},{h.Seconds:F3}"));
+        }
+
+        Atomic(Path.Combine(dir, "history.csv"), csv.ToString());
+        var doc = new
+        {
+            mode = session.Graph.Prefix is null ? "end-to-end" : "end-to-end with frozen prefix",
+            classes = data.Classes,
+            trainableParameters = session.Graph.Parameters,
+            boundary = session.Graph.Input,
+            epochs = history.Count,
+            skipped,
+            validation = metrics is null ? null : new
+            {
+                accuracy = metrics.Accuracy,
+                topK = metrics.TopKAccuracy,
+                k = metrics.K,
+                macroPrecision = metrics.MacroPrecision,
+                macroRecall = metrics.MacroRecall,
+                macroF1 = metrics.MacroF1,
+                perClass = metrics.PerClass.Select(c => new { label = c.Label, precision = c.Precision, recall = c.Recall, f1 = c.F1, support = c.Support }),
+                confusion = Enumerable.Range(0, metrics.Labels.Count).Select(r => Enumerable.Range(0, metrics.Labels.Count).Select(c => metrics.Confusion[r, c])),
+            },
+        };
+        Atomic(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static void Atomic(string path, string text)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

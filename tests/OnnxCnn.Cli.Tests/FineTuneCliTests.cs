@@ -1,0 +1,73 @@
+using System.Text.Json;
+using OnnxCnn.Preprocess;
+using OnnxCnn.Runtime;
+using OnnxCnn.TestUtilities;
+
+namespace OnnxCnn.Cli.Tests;
+
+public class FineTuneCliTests
+{
+    /// <summary>Two classes of noisy 40×40 PNGs: reddish and bluish.</summary>
+    internal static string MakeDataset(TempDir dir, int perClass = 12)
+    {
+        var root = Path.Combine(dir.Path, "data");
+        var random = new Random(3);
+        foreach (var (name, channel) in new[] { ("blue", 2), ("red", 0) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, name));
+            for (var i = 0; i < perClass; i++)
+            {
+                using var image = RgbImage.Create(40, 40);
+                var px = image.Pixels;
+                for (var p = 0; p < px.Length; p++)
+                {
+                    px[p] = (byte)random.Next(0, 120);
+                    if (p % 3 == channel)
+                    {
+                        px[p] = (byte)random.Next(150, 256);
+                    }
+                }
+
+                PngEncoder.Save(image, Path.Combine(root, name, $"{i:D2}.png"));
+            }
+        }
+
+        return root;
+    }
+
+    [Fact]
+    public void FineTune_TinyResNet_LearnsRedVsBlue_AndWritesEverything()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir);
+        var outDir = Path.Combine(dir.Path, "run");
+        var (code, stdout, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", outDir,
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", "6", "--batch", "8", "--optimizer", "adam", "--lr", "0.01", "--trainable", "*", "--val-split", "0.25", "--seed", "1");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("epoch 6/6", stdout);
+        foreach (var f in new[] { "model.onnx", "labels.txt", "history.csv", "metrics.json", "artifacts/training_step.onnx", "artifacts/checkpoint.onnx" })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        }
+
+        Assert.Equal("blue\nred\n", File.ReadAllText(Path.Combine(outDir, "labels.txt")));
+        var history = File.ReadAllLines(Path.Combine(outDir, "history.csv"));
+        Assert.Equal("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds", history[0]);
+        Assert.Equal(7, history.Length);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json")));
+        Assert.Equal(1.0, metrics.RootElement.GetProperty("validation").GetProperty("accuracy").GetDouble());
+        using var session = InferenceSession.Open(Path.Combine(outDir, "model.onnx"));
+        Assert.Equal("blue\nred", session.Metadata.Custom["onnxcnn.labels"]);
+        Assert.Equal([-1L, 2], session.Outputs[0].Dimensions);
+    }
+
+    [Fact]
+    public void FineTune_UnknownOptimizer_IsUsageError()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir, 2);
+        var (code, _, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("o"), "--optimizer", "rmsprop");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --optimizer rmsprop is not implemented yet (sgd, adam, adamw are).", stderr.Trim());
+    }
+}
