@@ -9,9 +9,23 @@ using OnnxCnn.Runtime;
 
 namespace OnnxCnn.Training;
 
+/// <summary>How the frozen prefix is run.</summary>
+public enum TrainingMode
+{
+    /// <summary>Feature cache when there is a frozen prefix and no augmentation, else end to end.</summary>
+    Auto,
+    /// <summary>Run the frozen prefix once per image (first epoch) and train on its cached output.</summary>
+    FeatureCache,
+    /// <summary>Run the whole model every step (needed with augmentation).</summary>
+    EndToEnd,
+}
+
 /// <summary>A fine-tuning run's settings.</summary>
 public sealed class FineTuneOptions
 {
+    /// <summary>How the frozen prefix is run.</summary>
+    public TrainingMode Mode { get; init; } = TrainingMode.Auto;
+
     /// <summary>Classes of a new head (null keeps the model's head).</summary>
     public int? NewHeadClasses { get; init; }
 
@@ -105,6 +119,14 @@ public static class FineTuner
             evalPipeline.Warning += warning;
         }
 
+        var mode = options.Mode switch
+        {
+            TrainingMode.Auto => options.Augment is null && session.HasPrefix ? TrainingMode.FeatureCache : TrainingMode.EndToEnd,
+            TrainingMode.FeatureCache when options.Augment is not null => throw new ArgumentException("feature-cache mode needs the same input every epoch; augmentation changes it (use end-to-end)."),
+            var m => m,
+        };
+        var cache = mode == TrainingMode.FeatureCache ? new Dictionary<int, float[]>() : null;
+        long[]? featureShape = null;
         var history = new List<EpochResult>();
         var (height, width) = trainPipeline.OutputSize;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
@@ -113,30 +135,78 @@ public static class FineTuner
             var order = options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
             double lossSum = 0;
             long seen = 0, correct = 0;
-            await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+            void Account(float loss, int count, ReadOnlySpan<int> labels)
             {
-                using (batch)
+                lossSum += loss * count;
+                seen += count;
+                var logits = session.LastLogits;
+                for (var i = 0; i < count; i++)
                 {
-                    long[] shape = options.Preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
-                    using var x = Tensor<float>.Wrap(batch.Buffer, shape);
-                    using var y = Tensor<long>.FromSpan(batch.Labels.AsSpan(0, batch.Count).ToArray().Select(l => (long)l).ToArray(), batch.Count);
-                    var loss = session.Step(x, y, options.LearningRate, cancellationToken);
-                    lossSum += loss * batch.Count;
-                    seen += batch.Count;
-                    var logits = session.LastLogits;
-                    for (var i = 0; i < batch.Count; i++)
+                    var row = logits.AsSpan(i * classes, classes);
+                    var best = 0;
+                    for (var c = 1; c < classes; c++)
                     {
-                        var row = logits.AsSpan(i * classes, classes);
-                        var best = 0;
-                        for (var c = 1; c < classes; c++)
+                        if (row[c] > row[best])
                         {
-                            if (row[c] > row[best])
+                            best = c;
+                        }
+                    }
+
+                    correct += best == labels[i] ? 1 : 0;
+                }
+            }
+
+            if (cache is not null && epoch > 1)
+            {
+                // Feature cache: no decoding and no prefix after the first epoch.
+                var sampleSize = (int)featureShape!.Aggregate(1L, (a, b) => a * b);
+                for (var start = 0; start < order.Length; start += options.BatchSize)
+                {
+                    var indices = order.Skip(start).Take(options.BatchSize).Where(cache.ContainsKey).ToArray();
+                    if (indices.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    using var features = Tensor<float>.Create([indices.Length, .. featureShape!]);
+                    for (var i = 0; i < indices.Length; i++)
+                    {
+                        cache[indices[i]].CopyTo(features.Span.Slice(i * sampleSize, sampleSize));
+                    }
+
+                    var labels = indices.Select(i => data.Items[i].Label).ToArray();
+                    using var y = Tensor<long>.FromSpan(labels.Select(l => (long)l).ToArray(), labels.Length);
+                    Account(session.StepOnFeatures(features, y, options.LearningRate, cancellationToken), labels.Length, labels);
+                }
+            }
+            else
+            {
+                await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+                {
+                    using (batch)
+                    {
+                        long[] shape = options.Preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
+                        using var x = Tensor<float>.Wrap(batch.Buffer, shape);
+                        using var y = Tensor<long>.FromSpan(batch.Labels.AsSpan(0, batch.Count).ToArray().Select(l => (long)l).ToArray(), batch.Count);
+                        float loss;
+                        if (cache is not null)
+                        {
+                            using var features = session.Features(x, cancellationToken);
+                            featureShape ??= [.. features.Shape.Skip(1)];
+                            var size = (int)(features.ElementCount / batch.Count);
+                            for (var i = 0; i < batch.Count; i++)
                             {
-                                best = c;
+                                cache[batch.Indices[i]] = features.Span.Slice(i * size, size).ToArray();
                             }
+
+                            loss = session.StepOnFeatures(features, y, options.LearningRate, cancellationToken);
+                        }
+                        else
+                        {
+                            loss = session.Step(x, y, options.LearningRate, cancellationToken);
                         }
 
-                        correct += best == batch.Labels[i] ? 1 : 0;
+                        Account(loss, batch.Count, batch.Labels.AsSpan(0, batch.Count));
                     }
                 }
             }
@@ -155,7 +225,7 @@ public static class FineTuner
         var metrics = validation.Length > 0
             ? (await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)).Metrics
             : null;
-        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList());
+        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode);
         return history;
     }
 
@@ -209,7 +279,7 @@ public static class FineTuner
         return max + Math.Log(sum);
     }
 
-    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped)
+    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped, TrainingMode mode)
     {
         Directory.CreateDirectory(dir);
         var artifacts = Path.Combine(dir, "artifacts");
@@ -228,7 +298,7 @@ public static class FineTuner
         Atomic(Path.Combine(dir, "history.csv"), csv.ToString());
         var doc = new
         {
-            mode = session.Graph.Prefix is null ? "end-to-end" : "end-to-end with frozen prefix",
+            mode = mode == TrainingMode.FeatureCache ? "feature-cache" : "end-to-end",
             classes = data.Classes,
             trainableParameters = session.Graph.Parameters,
             boundary = session.Graph.Input,

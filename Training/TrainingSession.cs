@@ -67,18 +67,41 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The gradients of the last step (when the spec exposes them).</summary>
     public IReadOnlyDictionary<string, float[]> LastGradients => lastGradients;
 
+    /// <summary>True when a frozen prefix runs before the step graph (its output can be cached: feature-cache mode).</summary>
+    public bool HasPrefix => prefix is not null;
+
+    /// <summary>The frozen prefix's output for a batch (the step graph's input); a copy the caller disposes.</summary>
+    public Tensor<float> Features(Tensor<float> batch, CancellationToken cancellationToken = default)
+    {
+        if (prefix is null)
+        {
+            return Tensor<float>.FromSpan(batch.Span, [.. batch.Shape]);
+        }
+
+        using var result = prefix.Run(batch, cancellationToken);
+        var features = result[0].Value.As<float>();
+        return Tensor<float>.FromSpan(features.Span, [.. features.Shape]);
+    }
+
+    /// <summary>One optimiser step on features already computed by <see cref="Features"/> (feature-cache mode).</summary>
+    public float StepOnFeatures(Tensor<float> features, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default) =>
+        StepCore(features, labels, learningRate, cancellationToken);
+
     /// <summary>One optimiser step on a batch of model inputs; returns the loss before the update.</summary>
     public float Step(Tensor<float> batch, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default)
     {
-        RunResult? prefixResult = null;
-        try
+        if (prefix is null)
         {
-            var input = batch as Tensor;
-            if (prefix is not null)
-            {
-                prefixResult = prefix.Run(batch, cancellationToken);
-                input = prefixResult[0].Value;
-            }
+            return StepCore(batch, labels, learningRate, cancellationToken);
+        }
+
+        using var prefixResult = prefix.Run(batch, cancellationToken);
+        return StepCore(prefixResult[0].Value, labels, learningRate, cancellationToken);
+    }
+
+    private float StepCore(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
+    {
+        {
 
             using var lr = Tensor<float>.FromSpan([learningRate]);
             using var stepNumber = Tensor<float>.FromSpan([StepCount + 1]);
@@ -113,10 +136,6 @@ public sealed class TrainingSession : IDisposable
 
             StepCount++;
             return loss;
-        }
-        finally
-        {
-            prefixResult?.Dispose();
         }
     }
 

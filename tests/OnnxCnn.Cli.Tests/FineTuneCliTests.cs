@@ -71,3 +71,27 @@ public class FineTuneCliTests
         Assert.Equal("error: --optimizer rmsprop is not implemented yet (sgd, adam, adamw are).", stderr.Trim());
     }
 }
+
+public class FeatureCacheTests
+{
+    /// <summary>Head-only without augmentation: the feature cache gives the same losses as running the prefix every epoch.</summary>
+    [Fact]
+    public async Task FeatureCache_SameLossesAsEndToEnd()
+    {
+        using var dir = new TempDir();
+        var data = Preprocess.ImageDataset.FromFolder(FineTuneCliTests.MakeDataset(dir, 6));
+        var model = Graphs.OnnxModel.Load(RepoPaths.Fixture("tiny_resnet", "model.onnx"));
+        Training.FineTuneOptions Options(Training.TrainingMode mode) => new()
+        {
+            Mode = mode, NewHeadClasses = 2, Epochs = 3, BatchSize = 4, NoShuffle = true, ValidationSplit = 0,
+            Preprocess = Preprocess.PreprocessSpec.Parse("resize=32x32,scale=1/255"),
+            Spec = new Training.TrainingSpec { Momentum = 0.9f },
+        };
+        var cached = await Training.FineTuner.RunAsync(model, data, Options(Training.TrainingMode.FeatureCache), dir.File("a"));
+        var full = await Training.FineTuner.RunAsync(model, data, Options(Training.TrainingMode.EndToEnd), dir.File("b"));
+        Assert.Equal(full.Select(e => e.TrainLoss), cached.Select(e => e.TrainLoss));
+        Assert.Contains("\"mode\": \"feature-cache\"", File.ReadAllText(Path.Combine(dir.File("a"), "metrics.json")));
+        Assert.Throws<ArgumentException>(() => Training.FineTuner.RunAsync(model, data, Options(Training.TrainingMode.FeatureCache) is var o
+            ? new Training.FineTuneOptions { Mode = o.Mode, NewHeadClasses = 2, Augment = Preprocess.AugmentSpec.Parse("hflip"), Preprocess = o.Preprocess } : o, dir.File("c")).GetAwaiter().GetResult());
+    }
+}
