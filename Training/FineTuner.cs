@@ -292,7 +292,7 @@ public static class FineTuner
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
         foreach (var h in history)
         {
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{h.Epoch},{h.TrainLoss:R},{Num(h.TrainAccuracy)},{Num(h.ValidationLoss)},{Num(h.ValidationAccuracy)},{h.LearningRate:R},{h.Seconds:F3}"));
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{h.Epoch},{h.TrainLoss:R},{Num(h.TrainAccuracy)},{Num(h.ValidationLoss)},{Num(h.ValidationAccuracy)},{h.LearningRate:G6},{h.Seconds:F3}"));
         }
 
         Atomic(Path.Combine(dir, "history.csv"), csv.ToString());

@@ -75,7 +75,7 @@ internal static class FineTuneCommand
             context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
             await FineTuner.RunAsync(onnx, dataset, options, r.GetValue(output)!,
                 e => context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {e.Epoch}/{options.Epochs}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}, val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1} ({e.Seconds:F1} s)")),
+                    $"epoch {e.Epoch}/{options.Epochs}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}{(double.IsNaN(e.ValidationLoss) ? "" : string.Create(CultureInfo.InvariantCulture, $", val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1}"))} ({e.Seconds:F1} s)")),
                 w => context.Error.WriteLine("warning: " + w), cancellationToken).ConfigureAwait(false);
             context.Out.WriteLine($"wrote {Path.Combine(r.GetValue(output)!, "model.onnx")}, labels.txt, history.csv, metrics.json, artifacts/");
             return 0;
