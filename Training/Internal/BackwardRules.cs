@@ -15,6 +15,7 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
     {
         "Gemm", "MatMul", "Add", "Sub", "Mul", "Relu", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity",
         "Dropout", "GlobalAveragePool", "Conv", "MaxPool", "BatchNormalization", "Sigmoid", "LeakyRelu", "Clip",
+        "HardSigmoid", "HardSwish", "Transpose", "Concat", "Softmax", "Div", "ReduceMean",
     };
 
     /// <summary>Returns (input index, gradient tensor) pairs for the inputs in <paramref name="wanted"/>.</summary>
@@ -60,6 +61,114 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
                 var inside = e.Node("Cast", [e.Node("Equal", [x, node.Output[0]], "clip_eq")], "clip_maskf", GraphEmitter.Int("to", 1));
                 yield return (0, e.Node("Mul", [dY, inside], "dclip"));
                 break;
+            case "HardSigmoid":
+            {
+                // y = max(0, min(1, αx + β)): slope α inside the linear part.
+                var a = Attr.Float(node, "alpha", 0.2f);
+                var b = Attr.Float(node, "beta", 0.5f);
+                var z = e.Node("Add", [e.Node("Mul", [x, e.Scalar(a)], "hs_ax"), e.Scalar(b)], "hs_z");
+                var linear = e.Node("And", [e.Node("Greater", [z, e.Scalar(0)], "hs_gt"), e.Node("Less", [z, e.Scalar(1)], "hs_lt")], "hs_in");
+                yield return (0, e.Node("Mul", [dY, e.Node("Mul", [e.Node("Cast", [linear], "hs_inf", GraphEmitter.Int("to", 1)), e.Scalar(a)], "hs_slope")], "dhardsigmoid"));
+                break;
+            }
+
+            case "HardSwish":
+            {
+                // y = x·relu6(x + 3)/6: dy/dx = 0 (x ≤ −3), (2x + 3)/6 (−3 < x < 3), 1 (x ≥ 3).
+                var middle = e.Node("Div", [e.Node("Add", [e.Node("Mul", [x, e.Scalar(2)], "hw_2x"), e.Scalar(3)], "hw_num"), e.Scalar(6)], "hw_mid");
+                var high = e.Node("Cast", [e.Node("Not", [e.Node("Less", [x, e.Scalar(3)], "hw_lt3")], "hw_ge3")], "hw_hi", GraphEmitter.Int("to", 1));
+                var ramp = e.Node("Cast", [e.Node("And", [e.Node("Greater", [x, e.Scalar(-3)], "hw_gtm3"), e.Node("Less", [x, e.Scalar(3)], "hw_lt3b")], "hw_in")], "hw_inf", GraphEmitter.Int("to", 1));
+                var slope = e.Node("Add", [e.Node("Mul", [ramp, middle], "hw_s1"), high], "hw_slope");
+                yield return (0, e.Node("Mul", [dY, slope], "dhardswish"));
+                break;
+            }
+
+            case "Transpose":
+            {
+                var perm = Attr.Ints(node, "perm");
+                if (perm.Length == 0)
+                {
+                    perm = Enumerable.Range(0, shapes[x].Rank).Reverse().Select(i => (long)i).ToArray();
+                }
+
+                var inverse = new long[perm.Length];
+                for (var i = 0; i < perm.Length; i++)
+                {
+                    inverse[perm[i]] = i;
+                }
+
+                yield return (0, e.Node("Transpose", [dY], "dtranspose", GraphEmitter.Ints("perm", inverse)));
+                break;
+            }
+
+            case "Concat":
+            {
+                var axis = Attr.Int(node, "axis", 0);
+                var rank = shapes[node.Output[0]].Rank;
+                if (axis < 0)
+                {
+                    axis += rank;
+                }
+
+                long offset = 0;
+                for (var i = 0; i < node.Input.Count; i++)
+                {
+                    var size = shapes[node.Input[i]].Dims is { } dims && dims[axis].IsKnown ? dims[axis].Value
+                        : throw Unsupported(node, $"Concat input {i} has an unknown size along axis {axis}");
+                    if (wanted(i))
+                    {
+                        yield return (i, e.Node("Slice", [dY, e.Longs("c_s", offset), e.Longs("c_e", offset + size), e.Longs("c_a", axis)], "dconcat"));
+                    }
+
+                    offset += size;
+                }
+
+                break;
+            }
+
+            case "Softmax":
+            {
+                // dX = Y·(dY − Σ(dY·Y)) along the axis.
+                var axis = Attr.Int(node, "axis", -1);
+                var probs = node.Output[0];
+                var dot = e.Node("ReduceSum", [e.Node("Mul", [dY, probs], "sm_dyy"), e.Longs("sm_axes", axis)], "sm_dot", GraphEmitter.Int("keepdims", 1));
+                yield return (0, e.Node("Mul", [probs, e.Node("Sub", [dY, dot], "sm_diff")], "dsoftmax"));
+                break;
+            }
+
+            case "Div":
+                if (wanted(0))
+                {
+                    yield return (0, ReduceTo(e.Node("Div", [dY, node.Input[1]], "ddiv_a"), node.Input[0], node.Output[0]));
+                }
+
+                if (wanted(1))
+                {
+                    // d(a/b)/db = −a/b² = −y/b.
+                    var g = e.Node("Neg", [e.Node("Div", [e.Node("Mul", [dY, node.Output[0]], "ddiv_yb"), node.Input[1]], "ddiv_q")], "ddiv_b");
+                    yield return (1, ReduceTo(g, node.Input[1], node.Output[0]));
+                }
+
+                break;
+            case "ReduceMean":
+            {
+                // dX = Expand(dY (with the reduced axes kept), shape(X)) / count.
+                var keep = Attr.Int(node, "keepdims", 1) != 0;
+                var axes = Attr.Ints(node, "axes");
+                var rank = shapes[x].Rank;
+                var xs = shapes[x];
+                if (axes.Length == 0 || xs.Dims is null || axes.Any(a => !xs.Dims[a < 0 ? (int)(a + rank) : (int)a].IsKnown))
+                {
+                    throw Unsupported(node, "ReduceMean gradients need explicit axes of known size");
+                }
+
+                var normalized = axes.Select(a => a < 0 ? a + rank : a).ToArray();
+                var reduced = normalized.Aggregate(1L, (p, a) => p * xs.Dims[(int)a].Value);
+                var g = keep ? dY : e.Node("Unsqueeze", [dY, e.Longs("rm_axes", normalized)], "rm_keep");
+                yield return (0, e.Node("Div", [e.Node("Expand", [g, e.ShapeOf(x)], "rm_expand"), e.Scalar(reduced)], "dreducemean"));
+                break;
+            }
+
             case "GlobalAveragePool":
                 var shape = e.ShapeOf(x);
                 var spatial = e.Node("Slice", [shape, e.Longs("s2", 2), e.Longs("send", long.MaxValue)], "gap_spatial");

@@ -79,6 +79,33 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void Gradients_HardActivationsConcatTransposeSoftmaxDivReduceMean_MatchFiniteDifferences()
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 6)
+            .Initializer("w1", Random(8 * 6, 31, 1.5f), 8, 6)
+            .Initializer("w3", Random(8 * 6, 32, 1.5f), 8, 6)
+            .Initializer("w4", Random(5 * 16, 33, 0.6f), 5, 16)
+            .Initializer("den", [1.5f, 0.8f, 2.0f, 1.2f, 0.9f], 5)
+            .Initializer("w5", Random(3 * 5, 34, 1.0f), 3, 5)
+            .Node("Gemm", ["x", "w1"], ["h"], Int("transB", 1))
+            .Node("HardSwish", ["h"], ["a"])
+            .Node("Gemm", ["x", "w3"], ["h3"], Int("transB", 1))
+            .Node("HardSigmoid", ["h3"], ["b"], Float("alpha", 0.2f), Float("beta", 0.5f))
+            .Node("Concat", ["a", "b"], ["c"], Int("axis", 1))
+            .Node("Transpose", ["c"], ["t"], Ints("perm", 1, 0))
+            .Node("Transpose", ["t"], ["u"], Ints("perm", 1, 0))
+            .Node("ReduceMean", ["u"], ["q"], Ints("axes", 1), Int("keepdims", 1))
+            .Node("Gemm", ["u", "w4"], ["z"], Int("transB", 1))
+            .Node("Softmax", ["z"], ["s"], Int("axis", 1))
+            .Node("Div", ["s", "den"], ["d"])
+            .Node("Add", ["d", "q"], ["e"])
+            .Node("Gemm", ["e", "w5"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 3);
+        CheckAll(OnnxModel.Load(b.ToBytes()), 0, ["w1", "w3", "w4", "den", "w5"], inputShape: [4, 6]);
+    }
+
+    [Fact]
     public void UnsupportedOperator_InTrainableRegion_IsNamed()
     {
         var b = new ModelBuilder()
