@@ -350,12 +350,14 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
 
         if (wanted(1))
         {
-            if (group != 1)
+            if (group != 1 && !(w.Dims[1].Value == 1 && w.Dims[0].Value == group))
             {
-                throw Unsupported(node, "weight gradients of grouped convolutions are not implemented yet");
+                throw Unsupported(node, "weight gradients of grouped (non-depthwise) convolutions are not implemented yet");
             }
 
-            yield return (1, WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
+            yield return (1, group == 1
+                ? WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
+                : DepthwiseWeightGradient(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
         }
 
         if (node.Input.Count > 2 && node.Input[2].Length > 0 && wanted(2))
@@ -393,6 +395,30 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
 
         var stacked = taps.Count == 1 ? taps[0] : e.Node("Concat", taps, "dw_concat", GraphEmitter.Int("axis", 2));
         return e.Node("Reshape", [stacked, e.Longs("dw_shape", 0, 0, k[0], k[1])], "dconv_w");
+    }
+
+    /// <summary>Depthwise dW (one filter per channel): per tap, Σ over batch and positions of dY × the strided slice of padded X.</summary>
+    private string DepthwiseWeightGradient(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
+    {
+        var padded = pads.Any(p => p != 0)
+            ? e.Node("Pad", [node.Input[0], e.Longs("dwd_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dwd_xpad")
+            : node.Input[0];
+        var taps = new List<string>();
+        for (var i = 0; i < k[0]; i++)
+        {
+            for (var j = 0; j < k[1]; j++)
+            {
+                var top = i * dilations[0];
+                var left = j * dilations[1];
+                var slice = e.Node("Slice", [padded, e.Longs("dwd_s", top, left), e.Longs("dwd_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
+                    e.Longs("dwd_axes", 2, 3), e.Longs("dwd_steps", strides[0], strides[1])], "dwd_tap");
+                taps.Add(e.Node("ReduceSum", [e.Node("Mul", [dY, slice], "dwd_mul"), e.Longs("dwd_r", 0, 2, 3)], "dwd_sum", GraphEmitter.Int("keepdims", 0)));
+            }
+        }
+
+        // Each tap is [C]; stack to [C, kh·kw] and shape as [C, 1, kh, kw].
+        var stacked = e.Node("Concat", taps.Select(t => e.Node("Unsqueeze", [t, e.Longs("dwd_un", 1)], "dwd_col")), "dwd_concat", GraphEmitter.Int("axis", 1));
+        return e.Node("Reshape", [stacked, e.Longs("dwd_shape", 0, 1, k[0], k[1])], "dconv_w_depthwise");
     }
 
     private string MaxPool(NodeProto node, string dY)

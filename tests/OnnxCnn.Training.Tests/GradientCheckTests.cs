@@ -105,6 +105,25 @@ public class GradientCheckTests
         CheckAll(OnnxModel.Load(b.ToBytes()), 0, ["w1", "w3", "w4", "den", "w5"], inputShape: [4, 6]);
     }
 
+    [Theory]
+    [InlineData(9, 1, 1)]
+    [InlineData(10, 2, 1)]
+    public void Gradients_DepthwiseConv_MatchFiniteDifferences(int size, long stride, long pad)
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 3, size, size)
+            .Initializer("dw.w", Random(3 * 1 * 3 * 3, 41, 0.8f), 3, 1, 3, 3)
+            .Initializer("dw.b", Random(3, 42, 0.1f), 3)
+            .Initializer("fc.w", Random(4 * 3, 43, 0.8f), 4, 3)
+            .Node("Conv", ["x", "dw.w", "dw.b"], ["c"], Int("group", 3), Ints("strides", stride, stride), Ints("pads", pad, pad, pad, pad))
+            .Node("HardSwish", ["c"], ["a"])
+            .Node("GlobalAveragePool", ["a"], ["g"])
+            .Node("Flatten", ["g"], ["f"])
+            .Node("Gemm", ["f", "fc.w"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 4);
+        CheckAll(OnnxModel.Load(b.ToBytes()), size, ["dw.w", "dw.b", "fc.w"], inputShape: [3, 3, size, size]);
+    }
+
     [Fact]
     public void UnsupportedOperator_InTrainableRegion_IsNamed()
     {
