@@ -41,8 +41,11 @@ public sealed class FineTuneOptions
     /// <summary>Batch size.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Learning rate (constant).</summary>
+    /// <summary>Base learning rate.</summary>
     public float LearningRate { get; init; } = 0.01f;
+
+    /// <summary>Schedule of the learning rate around <see cref="LearningRate"/> (constant by default).</summary>
+    public LearningRateSchedule? Schedule { get; init; }
 
     /// <summary>Preprocessing of every image.</summary>
     public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.ImageNet;
@@ -129,6 +132,11 @@ public static class FineTuner
         long[]? featureShape = null;
         var history = new List<EpochResult>();
         var (height, width) = trainPipeline.OutputSize;
+        var schedule = (options.Schedule ?? new LearningRateSchedule()) with { BaseRate = options.LearningRate };
+        var stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
+        var totalSteps = stepsPerEpoch * options.Epochs;
+        var globalStep = 0;
+        float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
@@ -176,7 +184,7 @@ public static class FineTuner
 
                     var labels = indices.Select(i => data.Items[i].Label).ToArray();
                     using var y = Tensor<long>.FromSpan(labels.Select(l => (long)l).ToArray(), labels.Length);
-                    Account(session.StepOnFeatures(features, y, options.LearningRate, cancellationToken), labels.Length, labels);
+                    Account(session.StepOnFeatures(features, y, NextRate(), cancellationToken), labels.Length, labels);
                 }
             }
             else
@@ -199,11 +207,11 @@ public static class FineTuner
                                 cache[batch.Indices[i]] = features.Span.Slice(i * size, size).ToArray();
                             }
 
-                            loss = session.StepOnFeatures(features, y, options.LearningRate, cancellationToken);
+                            loss = session.StepOnFeatures(features, y, NextRate(), cancellationToken);
                         }
                         else
                         {
-                            loss = session.Step(x, y, options.LearningRate, cancellationToken);
+                            loss = session.Step(x, y, NextRate(), cancellationToken);
                         }
 
                         Account(loss, batch.Count, batch.Labels.AsSpan(0, batch.Count));
@@ -214,7 +222,8 @@ public static class FineTuner
             var (valLoss, valAccuracy, _) = validation.Length > 0
                 ? await EvaluateAsync(session.ExportInference(), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)
                 : (double.NaN, double.NaN, null);
-            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), seen == 0 ? double.NaN : (double)correct / seen, valLoss, valAccuracy, options.LearningRate, started.Elapsed.TotalSeconds);
+            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), seen == 0 ? double.NaN : (double)correct / seen, valLoss, valAccuracy,
+                schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, totalSteps), started.Elapsed.TotalSeconds);
             history.Add(result);
             progress?.Invoke(result);
         }

@@ -31,10 +31,12 @@ internal static class FineTuneCommand
         var augment = new Option<string?>("--augment") { Description = "augmentation of training images" };
         var valSplit = new Option<double>("--val-split") { DefaultValueFactory = _ => 0.2, Description = "validation fraction (0 = none)" };
         var seed = new Option<int>("--seed") { Description = "seed" };
+        var schedule = new Option<string>("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant | step | cosine | onecycle" };
+        var warmup = new Option<int>("--warmup") { Description = "linear warm-up steps" };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle,
+            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -65,6 +67,18 @@ internal static class FineTuneCommand
                 Epochs = r.GetValue(epochs),
                 BatchSize = r.GetValue(batch),
                 LearningRate = r.GetValue(lr),
+                Schedule = new LearningRateSchedule
+                {
+                    Kind = r.GetValue(schedule)!.ToLowerInvariant() switch
+                    {
+                        "constant" => ScheduleKind.Constant,
+                        "step" => ScheduleKind.Step,
+                        "cosine" => ScheduleKind.Cosine,
+                        "onecycle" => ScheduleKind.OneCycle,
+                        var k => throw new UsageException($"--schedule '{k}' is not one of constant, step, cosine, onecycle."),
+                    },
+                    WarmupSteps = r.GetValue(warmup),
+                },
                 Preprocess = Specs.Preprocess(r.GetValue(preprocess)!),
                 Augment = Specs.Augment(r.GetValue(augment)),
                 ValidationSplit = r.GetValue(valSplit),
