@@ -61,6 +61,12 @@ public sealed class FineTuneOptions
 
     /// <summary>Keep dataset order instead of shuffling each epoch.</summary>
     public bool NoShuffle { get; init; }
+
+    /// <summary>Stop after this many epochs without a validation-loss improvement (0 = never); the best epoch's weights are exported.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>Smallest validation-loss decrease that counts as an improvement.</summary>
+    public double EarlyStoppingMinDelta { get; init; }
 }
 
 /// <summary>One epoch's numbers (history.csv columns).</summary>
@@ -136,6 +142,10 @@ public static class FineTuner
         var stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = stepsPerEpoch * options.Epochs;
         var globalStep = 0;
+        var bestLoss = double.PositiveInfinity;
+        var sinceBest = 0;
+        Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
+        var bestCheckpoint = Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx");
         float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -226,6 +236,25 @@ public static class FineTuner
                 schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, totalSteps), started.Elapsed.TotalSeconds);
             history.Add(result);
             progress?.Invoke(result);
+
+            // Last checkpoint every epoch, best on validation improvement; both written atomically.
+            session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+            if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
+            {
+                bestLoss = valLoss;
+                sinceBest = 0;
+                session.SaveCheckpoint(bestCheckpoint, new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+            }
+            else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
+            {
+                break;
+            }
+        }
+
+        if (options.EarlyStoppingPatience > 0 && File.Exists(bestCheckpoint))
+        {
+            // Restore the best epoch's weights before exporting.
+            session.LoadCheckpoint(bestCheckpoint);
         }
 
         var final = session.ExportInference();
@@ -296,7 +325,6 @@ public static class FineTuner
         final.Save(Path.Combine(dir, "model.onnx"));
         session.Graph.Step.Save(Path.Combine(artifacts, "training_step.onnx"));
         session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
-        session.SaveCheckpoint(Path.Combine(artifacts, "checkpoint.onnx"));
         Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
         foreach (var h in history)

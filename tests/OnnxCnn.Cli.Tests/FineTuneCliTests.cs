@@ -95,3 +95,21 @@ public class FeatureCacheTests
             ? new Training.FineTuneOptions { Mode = o.Mode, NewHeadClasses = 2, Augment = Preprocess.AugmentSpec.Parse("hflip"), Preprocess = o.Preprocess } : o, dir.File("c")).GetAwaiter().GetResult());
     }
 }
+
+public class EarlyStoppingTests
+{
+    [Fact]
+    public void EarlyStopping_NoImprovement_StopsAfterPatience_AndKeepsBestCheckpoint()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 4);
+        var outDir = Path.Combine(dir.Path, "run");
+        // lr 0: the validation loss never improves after epoch 1.
+        var (code, stdout, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", outDir,
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", "10", "--batch", "4", "--lr", "0", "--early-stopping", "2", "--val-split", "0.5");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(outDir, "history.csv")).Length); // header + 3 epochs
+        Assert.True(File.Exists(Path.Combine(outDir, "artifacts", "best_checkpoint.onnx")));
+        Assert.True(File.Exists(Path.Combine(outDir, "artifacts", "checkpoint.onnx")));
+    }
+}
