@@ -67,6 +67,9 @@ public sealed class FineTuneOptions
 
     /// <summary>Smallest validation-loss decrease that counts as an improvement.</summary>
     public double EarlyStoppingMinDelta { get; init; }
+
+    /// <summary>Continue an earlier run in this output folder from its last checkpoint (same settings required).</summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>One epoch's numbers (history.csv columns).</summary>
@@ -137,17 +140,33 @@ public static class FineTuner
         var cache = mode == TrainingMode.FeatureCache ? new Dictionary<int, float[]>() : null;
         long[]? featureShape = null;
         var history = new List<EpochResult>();
+        var firstEpoch = 1;
+        if (options.Resume)
+        {
+            // Parameters, optimiser state and step come from the checkpoint; shuffling and augmentation
+            // are functions of (seed, epoch, index), so the remaining epochs replay exactly.
+            var last = Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx");
+            if (!File.Exists(last))
+            {
+                throw new FileNotFoundException($"cannot resume: '{last}' not found (run without --resume first).", last);
+            }
+
+            var meta = session.LoadCheckpoint(last);
+            firstEpoch = int.Parse(meta["epoch"], CultureInfo.InvariantCulture) + 1;
+            history.AddRange(ReadHistory(Path.Combine(outputDirectory, "history.csv")).Take(firstEpoch - 1));
+        }
+
         var (height, width) = trainPipeline.OutputSize;
         var schedule = (options.Schedule ?? new LearningRateSchedule()) with { BaseRate = options.LearningRate };
         var stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = stepsPerEpoch * options.Epochs;
-        var globalStep = 0;
-        var bestLoss = double.PositiveInfinity;
+        var globalStep = session.StepCount;
+        var bestLoss = history.Select(h => h.ValidationLoss).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.PositiveInfinity).Min();
         var sinceBest = 0;
         Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
         var bestCheckpoint = Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx");
         float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
-        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
             var order = options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
@@ -174,7 +193,7 @@ public static class FineTuner
                 }
             }
 
-            if (cache is not null && epoch > 1)
+            if (cache is not null && cache.Count > 0)
             {
                 // Feature cache: no decoding and no prefix after the first epoch.
                 var sampleSize = (int)featureShape!.Aggregate(1L, (a, b) => a * b);
@@ -237,7 +256,8 @@ public static class FineTuner
             history.Add(result);
             progress?.Invoke(result);
 
-            // Last checkpoint every epoch, best on validation improvement; both written atomically.
+            // History, last checkpoint every epoch, best on validation improvement; all written atomically.
+            WriteHistory(Path.Combine(outputDirectory, "history.csv"), history);
             session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
             if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
             {
@@ -326,13 +346,7 @@ public static class FineTuner
         session.Graph.Step.Save(Path.Combine(artifacts, "training_step.onnx"));
         session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
         Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
-        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
-        foreach (var h in history)
-        {
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{h.Epoch},{h.TrainLoss:R},{Num(h.TrainAccuracy)},{Num(h.ValidationLoss)},{Num(h.ValidationAccuracy)},{h.LearningRate:G6},{h.Seconds:F3}"));
-        }
-
-        Atomic(Path.Combine(dir, "history.csv"), csv.ToString());
+        WriteHistory(Path.Combine(dir, "history.csv"), history);
         var doc = new
         {
             mode = mode == TrainingMode.FeatureCache ? "feature-cache" : "end-to-end",
@@ -354,6 +368,32 @@ public static class FineTuner
             },
         };
         Atomic(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void WriteHistory(string path, IReadOnlyList<EpochResult> history)
+    {
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
+        foreach (var h in history)
+        {
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{h.Epoch},{h.TrainLoss:R},{Num(h.TrainAccuracy)},{Num(h.ValidationLoss)},{Num(h.ValidationAccuracy)},{h.LearningRate:G6},{h.Seconds:F3}"));
+        }
+
+        Atomic(path, csv.ToString());
+    }
+
+    private static IEnumerable<EpochResult> ReadHistory(string path)
+    {
+        if (!File.Exists(path))
+        {
+            yield break;
+        }
+
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var f = line.Split(',');
+            double D(string t) => t.Length == 0 ? double.NaN : double.Parse(t, CultureInfo.InvariantCulture);
+            yield return new EpochResult(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), D(f[3]), D(f[4]), D(f[5]), D(f[6]));
+        }
     }
 
     private static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);

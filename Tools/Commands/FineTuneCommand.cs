@@ -33,11 +33,12 @@ internal static class FineTuneCommand
         var seed = new Option<int>("--seed") { Description = "seed" };
         var schedule = new Option<string>("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant | step | cosine | onecycle" };
         var warmup = new Option<int>("--warmup") { Description = "linear warm-up steps" };
+        var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
         var patience = new Option<int>("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience,
+            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -86,6 +87,7 @@ internal static class FineTuneCommand
                 Seed = r.GetValue(seed),
                 NoShuffle = r.GetValue(noShuffle),
                 EarlyStoppingPatience = r.GetValue(patience),
+                Resume = r.GetValue(resume),
             };
             var onnx = GraphFiles.Load(r.GetValue(model)!);
             context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");

@@ -113,3 +113,36 @@ public class EarlyStoppingTests
         Assert.True(File.Exists(Path.Combine(outDir, "artifacts", "checkpoint.onnx")));
     }
 }
+
+public class ResumeTests
+{
+    [Fact]
+    public void Resume_AfterTwoEpochs_ReproducesTheUninterruptedRun()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 5);
+        string[] Args(string outDir, int epochs) => ["finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", outDir,
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "4",
+            "--optimizer", "adam", "--lr", "0.01", "--trainable", "*", "--augment", "hflip", "--schedule", "constant", "--seed", "2"];
+        Assert.Equal(0, Cli.Run(Args(dir.File("full"), 4)).Code);
+        Assert.Equal(0, Cli.Run(Args(dir.File("part"), 2)).Code);
+        // A 2-epoch run stands in for a 4-epoch run killed after epoch 2 (a constant rate makes their first epochs equal).
+        var (code, _, stderr) = Cli.Run([.. Args(dir.File("part"), 4), "--resume"]);
+        Assert.True(code == 0, stderr);
+        string[] Losses(string d) => File.ReadAllLines(Path.Combine(d, "history.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[1..5])).ToArray();
+        var full = Losses(dir.File("full"));
+        var resumed = Losses(dir.File("part"));
+        Assert.Equal(4, resumed.Length);
+        Assert.Equal(full[2..], resumed[2..]);
+    }
+
+    [Fact]
+    public void Resume_WithoutCheckpoint_NamesTheFile()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 2);
+        var (code, _, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("none"), "--resume", "--preprocess", "resize=32x32");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: cannot resume: '{Path.Combine(dir.File("none"), "artifacts", "checkpoint.onnx")}' not found", stderr);
+    }
+}
