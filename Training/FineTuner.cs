@@ -68,6 +68,12 @@ public sealed class FineTuneOptions
     /// <summary>Smallest validation-loss decrease that counts as an improvement.</summary>
     public double EarlyStoppingMinDelta { get; init; }
 
+    /// <summary>Weight the loss by inverse class frequency of the training split (imbalanced data).</summary>
+    public bool ClassWeights { get; init; }
+
+    /// <summary>Draw each epoch with equal label frequency (balanced sampler) instead of a plain shuffle.</summary>
+    public bool Balanced { get; init; }
+
     /// <summary>Continue an earlier run in this output folder from its last checkpoint (same settings required).</summary>
     public bool Resume { get; init; }
 }
@@ -111,14 +117,15 @@ public static class FineTuner
 
         var (train, validation) = options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed) : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
         var spec = options.Spec;
+        if (options.ClassWeights)
+        {
+            spec = Copy(spec, [.. Splits.ClassWeights(train.Select(i => data.Items[i].Label).ToArray(), classes)]);
+        }
+
         if (options.NewHeadClasses is not null && spec.Trainable.Count > 0 && !spec.Trainable.Contains("/head/*"))
         {
             // A new head always trains.
-            spec = new TrainingSpec
-            {
-                Trainable = [.. spec.Trainable, "/head/*"], Optimizer = spec.Optimizer, Momentum = spec.Momentum, Nesterov = spec.Nesterov,
-                Beta1 = spec.Beta1, Beta2 = spec.Beta2, Epsilon = spec.Epsilon, WeightDecay = spec.WeightDecay, LabelSmoothing = spec.LabelSmoothing,
-            };
+            spec = Copy(spec, spec.ClassWeights, [.. spec.Trainable, "/head/*"]);
         }
 
         using var session = TrainingSession.Create(headed, spec);
@@ -169,7 +176,9 @@ public static class FineTuner
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var order = options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
+            var order = options.Balanced
+                ? Splits.BalancedEpoch(train.Select(i => data.Items[i].Label).ToArray(), options.Seed, epoch).Select(i => train[i]).ToArray()
+                : options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
             double lossSum = 0;
             long seen = 0, correct = 0;
             void Account(float loss, int count, ReadOnlySpan<int> labels)
@@ -369,6 +378,13 @@ public static class FineTuner
         };
         Atomic(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    private static TrainingSpec Copy(TrainingSpec spec, IReadOnlyList<float>? classWeights, IReadOnlyList<string>? trainable = null) => new()
+    {
+        Trainable = trainable ?? spec.Trainable, UnfreezeFrom = spec.UnfreezeFrom, Optimizer = spec.Optimizer, Momentum = spec.Momentum, Nesterov = spec.Nesterov,
+        Beta1 = spec.Beta1, Beta2 = spec.Beta2, Epsilon = spec.Epsilon, WeightDecay = spec.WeightDecay, LabelSmoothing = spec.LabelSmoothing,
+        ClassWeights = classWeights, ExposeGradients = spec.ExposeGradients,
+    };
 
     private static void WriteHistory(string path, IReadOnlyList<EpochResult> history)
     {

@@ -128,9 +128,28 @@ public static class TrainingCompiler
             : onehot;
         var logp = emitter.Node("LogSoftmax", [logits], "logp", GraphEmitter.Int("axis", 1));
         var perSample = emitter.Node("ReduceSum", [emitter.Node("Mul", [target, logp], "tlogp"), emitter.Longs("axes", 1)], "nll", GraphEmitter.Int("keepdims", 0));
-        var loss = emitter.Node("Neg", [emitter.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
-        var batch = emitter.Node("Cast", [emitter.Node("Slice", [emitter.ShapeOf(logits), emitter.Longs("b0", 0), emitter.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
-        var dLogits = emitter.Node("Div", [emitter.Node("Sub", [emitter.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t"), batch], "dlogits");
+        var difference = emitter.Node("Sub", [emitter.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t");
+        string loss, dLogits;
+        if (spec.ClassWeights is { } weights)
+        {
+            if (weights.Count != classes)
+            {
+                throw new ArgumentException($"{weights.Count} class weights for {classes} classes.");
+            }
+
+            // PyTorch: Σ w[yᵢ]·nllᵢ / Σ w[yᵢ]; the gradient of each row is scaled by w[yᵢ] / Σ w.
+            var w = emitter.Node("Gather", [emitter.Floats("class_weights", [.. weights], classes), TrainingGraph.LabelsInput], "sample_w", GraphEmitter.Int("axis", 0));
+            var total = emitter.Node("ReduceSum", [w], "w_total", GraphEmitter.Int("keepdims", 0));
+            loss = emitter.Node("Neg", [emitter.Node("Div", [emitter.Node("ReduceSum", [emitter.Node("Mul", [perSample, w], "w_nll")], "w_sum", GraphEmitter.Int("keepdims", 0)), total], "w_mean")], "loss");
+            var scale = emitter.Node("Unsqueeze", [emitter.Node("Div", [w, total], "w_scale"), emitter.Longs("w_axis", 1)], "w_col");
+            dLogits = emitter.Node("Mul", [difference, scale], "dlogits");
+        }
+        else
+        {
+            loss = emitter.Node("Neg", [emitter.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
+            var batch = emitter.Node("Cast", [emitter.Node("Slice", [emitter.ShapeOf(logits), emitter.Longs("b0", 0), emitter.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
+            dLogits = emitter.Node("Div", [difference, batch], "dlogits");
+        }
 
         // Backward, in reverse topological order, accumulating gradients of shared tensors.
         var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);

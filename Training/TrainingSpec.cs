@@ -41,6 +41,9 @@ public sealed class TrainingSpec
     /// <summary>Weight decay (L2 for SGD/Adam, decoupled for AdamW).</summary>
     public float WeightDecay { get; init; }
 
+    /// <summary>Per-class loss weights (PyTorch's CrossEntropyLoss weight: weighted mean over the batch), or null.</summary>
+    public IReadOnlyList<float>? ClassWeights { get; init; }
+
     /// <summary>Label smoothing of the cross-entropy (0 = none).</summary>
     public float LabelSmoothing { get; init; }
 

@@ -33,12 +33,14 @@ internal static class FineTuneCommand
         var seed = new Option<int>("--seed") { Description = "seed" };
         var schedule = new Option<string>("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant | step | cosine | onecycle" };
         var warmup = new Option<int>("--warmup") { Description = "linear warm-up steps" };
+        var classWeights = new Option<string>("--class-weights") { DefaultValueFactory = _ => "none", Description = "auto (inverse frequency) | none" };
+        var balanced = new Option<bool>("--balanced") { Description = "draw batches with equal label frequency" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
         var patience = new Option<int>("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume,
+            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -88,6 +90,13 @@ internal static class FineTuneCommand
                 NoShuffle = r.GetValue(noShuffle),
                 EarlyStoppingPatience = r.GetValue(patience),
                 Resume = r.GetValue(resume),
+                ClassWeights = r.GetValue(classWeights)!.ToLowerInvariant() switch
+                {
+                    "auto" => true,
+                    "none" => false,
+                    var c => throw new UsageException($"--class-weights '{c}' is not auto or none."),
+                },
+                Balanced = r.GetValue(balanced),
             };
             var onnx = GraphFiles.Load(r.GetValue(model)!);
             context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");

@@ -146,3 +146,26 @@ public class ResumeTests
         Assert.StartsWith($"error: cannot resume: '{Path.Combine(dir.File("none"), "artifacts", "checkpoint.onnx")}' not found", stderr);
     }
 }
+
+public class ImbalanceOptionsTests
+{
+    [Fact]
+    public void FineTune_ClassWeightsAndBalancedSampler_Run()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 6);
+        // Make the classes imbalanced: drop most of one class.
+        foreach (var f in Directory.GetFiles(Path.Combine(data, "red")).Order().Skip(2))
+        {
+            File.Delete(f);
+        }
+
+        var (code, stdout, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("run"),
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", "2", "--batch", "4", "--class-weights", "auto", "--balanced", "--val-split", "0");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(dir.File("run"), "history.csv")).Length);
+        var bad = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("x"), "--class-weights", "some");
+        Assert.Equal(2, bad.Code);
+        Assert.Equal("error: --class-weights 'some' is not auto or none.", bad.Err.Trim());
+    }
+}

@@ -116,3 +116,33 @@ public class CheckpointAndMetricsTests
         Assert.Equal([1.0, 1.2, 1.56], ClassificationMetrics.Smooth([1, 2, 3], 0.8).Select(v => Math.Round(v, 10)));
     }
 }
+
+public class WeightedLossTests
+{
+    [Fact]
+    public void WeightedCrossEntropy_EqualsPyTorchFormula()
+    {
+        var b = new ModelBuilder()
+            .Input("x", Graphs.Proto.TensorProto.Types.DataType.Float, "N", 3)
+            .Initializer("w", [1f, 0, 0, 0, 1, 0, 0, 0, 1], 3, 3)
+            .Node("Gemm", ["x", "w"], ["logits"], ModelBuilder.Int("transB", 1))
+            .Output("logits", Graphs.Proto.TensorProto.Types.DataType.Float, "N", 3);
+        float[] weights = [0.5f, 2f, 1f];
+        float[] x = [1f, 2f, 0.5f, -1f, 0.3f, 2f, 0.2f, 0.1f, 0f];
+        long[] labels = [0, 2, 1];
+        using var session = TrainingSession.Create(OnnxModel.Load(b.ToBytes()), new TrainingSpec { Trainable = ["*"], ClassWeights = weights });
+        using var xt = Tensor<float>.FromSpan(x, 3, 3);
+        using var yt = Tensor<long>.FromSpan(labels, 3);
+        var loss = session.Step(xt, yt, 0f);
+        double num = 0, den = 0;
+        for (var n = 0; n < 3; n++)
+        {
+            var row = x.Skip(n * 3).Take(3).Select(v => (double)v).ToArray();
+            var logSum = Math.Log(row.Sum(Math.Exp));
+            num += weights[labels[n]] * (logSum - row[labels[n]]);
+            den += weights[labels[n]];
+        }
+
+        Assert.Equal(num / den, loss, 1e-5);
+    }
+}

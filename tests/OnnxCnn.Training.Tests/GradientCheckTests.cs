@@ -125,6 +125,18 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void Gradients_WeightedCrossEntropy_MatchFiniteDifferences()
+    {
+        var b = new ModelBuilder()
+            .Input("x", F, "N", 6)
+            .Initializer("w", Random(3 * 6, 51, 0.9f), 3, 6)
+            .Initializer("bias", Random(3, 52, 0.2f), 3)
+            .Node("Gemm", ["x", "w", "bias"], ["logits"], Int("transB", 1))
+            .Output("logits", F, "N", 3);
+        CheckAll(OnnxModel.Load(b.ToBytes()), 0, ["w", "bias"], inputShape: [5, 6], classWeights: [0.5f, 2f, 1f]);
+    }
+
+    [Fact]
     public void UnsupportedOperator_InTrainableRegion_IsNamed()
     {
         var b = new ModelBuilder()
@@ -194,13 +206,13 @@ public class GradientCheckTests
         Assert.True(last < first * 0.3, $"loss went from {first} to {last}");
     }
 
-    private static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null)
+    private static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null)
     {
         inputShape ??= [3, 2, size, size];
         var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
         var input = Random(count, 21);
         var labels = Enumerable.Range(0, (int)inputShape[0]).Select(i => (long)(i % 3)).ToArray();
-        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true };
+        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true, ClassWeights = classWeights };
         using var session = TrainingSession.Create(model, spec);
         using var x = Tensor<float>.FromSpan(input, inputShape);
         using var y = Tensor<long>.FromSpan(labels, labels.Length);
@@ -213,8 +225,8 @@ public class GradientCheckTests
             foreach (var i in new[] { 0, original.Length / 2, original.Length - 1 }.Distinct())
             {
                 const float eps = 1e-2f;
-                var plus = LossWith(model, p, original, i, eps, x, y);
-                var minus = LossWith(model, p, original, i, -eps, x, y);
+                var plus = LossWith(model, p, original, i, eps, x, y, classWeights);
+                var minus = LossWith(model, p, original, i, -eps, x, y, classWeights);
                 var numeric = (plus - minus) / (2 * eps);
                 Assert.True(Math.Abs(numeric - analytic[i]) <= 2e-3 + (2e-2 * Math.Abs(analytic[i])),
                     $"{p}[{i}]: analytic {analytic[i]}, finite difference {numeric}");
@@ -222,7 +234,7 @@ public class GradientCheckTests
         }
     }
 
-    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y)
+    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y, IReadOnlyList<float>? classWeights)
     {
         var copy = model.Clone();
         var values = (float[])original.Clone();
@@ -231,7 +243,7 @@ public class GradientCheckTests
         init.ClearRawData();
         init.FloatData.Clear();
         init.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"] });
+        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = classWeights });
         return session.Step(x, y, 0f);
     }
 }
