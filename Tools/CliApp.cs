@@ -78,6 +78,7 @@ public static class CliApp
             GraphCommand.Create(context),
             ZooCommand.Create(context),
             FineTuneCommand.Create(context),
+            EvalCommand.Create(context),
             PreprocessCommands.Preprocess(context),
             PreprocessCommands.AugmentPreview(context),
             BenchCommand.Create(context),

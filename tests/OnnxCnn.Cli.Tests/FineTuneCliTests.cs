@@ -169,3 +169,24 @@ public class ImbalanceOptionsTests
         Assert.Equal("error: --class-weights 'some' is not auto or none.", bad.Err.Trim());
     }
 }
+
+public class EvalCliTests
+{
+    [Fact]
+    public void Eval_FineTunedModel_UsesItsMetadata_AndPrintsTheSchema()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 6);
+        Assert.Equal(0, Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("run"),
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", "4", "--batch", "4", "--optimizer", "adam", "--trainable", "*", "--val-split", "0").Code);
+        var (code, stdout, stderr) = Cli.Run("eval", Path.Combine(dir.File("run"), "model.onnx"), "--data", data, "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.InRange(root.GetProperty("accuracy").GetDouble(), 0.9, 1.0);
+        Assert.Equal(2, root.GetProperty("perClass").GetArrayLength());
+        Assert.Equal("blue", root.GetProperty("perClass")[0].GetProperty("label").GetString());
+        Assert.Equal(12, root.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(v => v.GetInt64()));
+        Assert.True(root.TryGetProperty("macroF1", out _));
+    }
+}
