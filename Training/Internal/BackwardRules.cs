@@ -1,5 +1,5 @@
-using System.Text;
 using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Internal;
 using OnnxCnn.Graphs.Proto;
 
 namespace OnnxCnn.Training.Internal;
@@ -465,17 +465,4 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
 
     private static long[] Ints(NodeProto node, string name, long fallback) =>
         Attr.Ints(node, name) is { Length: 2 } v ? v : [fallback, fallback];
-}
-
-/// <summary>Attribute reading with defaults.</summary>
-internal static class Attr
-{
-    public static long Int(NodeProto node, string name, long fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
-
-    public static float Float(NodeProto node, string name, float fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.F : fallback;
-
-    public static long[] Ints(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? [.. a.Ints] : [];
-
-    public static string String(NodeProto node, string name, string fallback) =>
-        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
 }
