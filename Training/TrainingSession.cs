@@ -21,8 +21,8 @@ public sealed class TrainingSession : IDisposable
     {
         Source = source;
         Graph = graph;
-        step = InferenceSession.FromBytes(graph.Step.ToBytes(), options);
-        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), options);
+        step = InferenceSession.FromBytes(graph.Step.ToBytes(), Profiled(options, "step"));
+        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), Profiled(options, "prefix"));
         var initializers = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var p in graph.Parameters)
         {
@@ -37,6 +37,18 @@ public sealed class TrainingSession : IDisposable
             var owner = graph.Parameters.First(p => s.StartsWith(p + ".", StringComparison.Ordinal));
             values[s] = Tensor<float>.Filled(0f, [.. values[owner].Shape]);
         }
+    }
+
+    private static SessionOptions? Profiled(SessionOptions? options, string part)
+    {
+        if (options?.ProfilingPrefix is not { } profile)
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.ProfilingPrefix = $"{profile}_{part}";
+        return copy;
     }
 
     /// <summary>The compiled graphs.</summary>
