@@ -69,7 +69,7 @@ public static class TrainingCompiler
     public static TrainingGraph Compile(OnnxModel model, TrainingSpec spec)
     {
         // Every parameter must be its own initializer (un-share Identity views, drop dead code).
-        var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true);
+        var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
         var head = HeadEdits.Find(clean, out _);
         var output = clean.Graph.Output[0].Name;
         var logits = head?.Activation is { } activation ? activation.Input[0] : output;

@@ -63,7 +63,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Compiles and loads a training session.</summary>
     public static TrainingSession Create(OnnxModel model, TrainingSpec spec, SessionOptions? options = null)
     {
-        var (clean, _) = Graphs.Edits.GraphEdits.Clean(model, unshareIdentities: true);
+        var (clean, _) = Graphs.Edits.GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
         return new TrainingSession(clean, TrainingCompiler.Compile(clean, spec), options);
     }
 
