@@ -29,7 +29,7 @@ public enum LossKind
 public sealed record LearningRateGroup(string Name, IReadOnlyList<string> Globs, float Multiplier);
 
 /// <summary>What to train and how.</summary>
-public sealed class TrainingSpec
+public sealed record TrainingSpec
 {
     /// <summary>Name globs of trainable parameters or their nodes; empty = use <see cref="UnfreezeFrom"/> or the head.</summary>
     public IReadOnlyList<string> Trainable { get; init; } = [];
