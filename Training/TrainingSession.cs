@@ -125,6 +125,8 @@ public sealed class TrainingSession : IDisposable
                 new(TrainingGraph.StepInput, stepNumber),
             };
             feeds.AddRange(values.Select(v => new KeyValuePair<string, Tensor>(v.Key, v.Value)));
+            using var groupRates = new DisposableList(GroupRateTensors(learningRate));
+            feeds.AddRange(groupRates.Items);
             using var result = step.Run(feeds, cancellationToken: cancellationToken);
             var loss = result[TrainingGraph.LossOutput].As<float>()[0];
             if (!float.IsFinite(loss))
@@ -148,6 +150,36 @@ public sealed class TrainingSession : IDisposable
 
             StepCount++;
             return loss;
+        }
+    }
+
+    /// <summary>
+    /// Explicit learning rates of parameter groups by group name; a group without an entry gets the
+    /// step's base rate × its multiplier. Changing these needs no rebuild (they are graph inputs).
+    /// </summary>
+    public IDictionary<string, float> GroupLearningRates { get; } = new Dictionary<string, float>(StringComparer.Ordinal);
+
+    private IEnumerable<KeyValuePair<string, Tensor>> GroupRateTensors(float learningRate)
+    {
+        foreach (var name in GroupLearningRates.Keys.Where(k => Graph.LearningRateGroups.All(g => g.Name != k)))
+        {
+            throw new ArgumentException($"no learning-rate group '{name}' in this training graph (groups: {string.Join(", ", Graph.LearningRateGroups.Select(g => g.Name))}).");
+        }
+
+        return Graph.LearningRateGroups.Select(group => new KeyValuePair<string, Tensor>(TrainingGraph.LearningRateInputOf(group.Name),
+            Tensor<float>.FromSpan([GroupLearningRates.TryGetValue(group.Name, out var rate) ? rate : learningRate * group.Multiplier]))).ToList();
+    }
+
+    private sealed class DisposableList(IEnumerable<KeyValuePair<string, Tensor>> items) : IDisposable
+    {
+        public List<KeyValuePair<string, Tensor>> Items { get; } = [.. items];
+
+        public void Dispose()
+        {
+            foreach (var item in Items)
+            {
+                item.Value.Dispose();
+            }
         }
     }
 
