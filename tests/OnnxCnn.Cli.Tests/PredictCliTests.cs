@@ -45,6 +45,30 @@ public class PredictCliTests(FineTunedRedBlue run) : IClassFixture<FineTunedRedB
     }
 
     [Fact]
+    public void Eval_ConfusionOption_DrawsTheMatrixItPrints()
+    {
+        var png = run.Scratch("eval-confusion.png");
+        var (code, stdout, stderr) = Cli.Run("eval", run.Model, "--data", run.Data, "--json", "--confusion", png);
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var counts = doc.RootElement.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+        using var image = ImageDecoder.DecodeFile(png);
+        var (left, top, cell, width, height) = OnnxCnn.Training.Reports.Internal.ConfusionChart.Layout(["blue", "red"]);
+        Assert.Equal((width, height), (image.Width, image.Height));
+        var max = counts.SelectMany(r => r).Max();
+        for (var r = 0; r < 2; r++)
+        {
+            for (var c = 0; c < 2; c++)
+            {
+                var row = image.Row(top + (r * cell) + 2);
+                var i = (left + (c * cell) + 2) * 3;
+                var expected = OnnxCnn.Training.Reports.Internal.ConfusionChart.CellColor(counts[r][c], max);
+                Assert.Equal((expected.R, expected.G, expected.B), (row[i], row[i + 1], row[i + 2]));
+            }
+        }
+    }
+
+    [Fact]
     public void Predict_FineTunedModelWithoutFlags_JsonTopLabelsFromItsMetadata()
     {
         var (code, stdout, stderr) = Cli.Run("predict", run.Model, run.Data, "--json", "--top", "2");

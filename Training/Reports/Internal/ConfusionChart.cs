@@ -13,6 +13,7 @@ internal static class ConfusionChart
     private const int Scale = 2;
     private const int Top = 70;
     private const int Margin = 30;
+    private const int MinWidth = 520;
 
     public static readonly Rgb Empty = new(247, 251, 255);
     public static readonly Rgb Full = new(8, 48, 107);
@@ -25,7 +26,10 @@ internal static class ConfusionChart
         var labelScale = LabelScale(cell);
         var longest = labels.Select(l => BitmapFont.Measure(Truncate(l), labelScale)).DefaultIfEmpty(0).Max();
         var left = Margin + BitmapFont.LineHeight(Scale) + 16 + longest + 10;
-        var width = Math.Max(left + (n * cell) + Margin, 520);
+        var natural = left + (n * cell) + Margin;
+        var width = Math.Max(natural, MinWidth);
+        // A small matrix is centred in the minimum width (room for the title).
+        left += (width - natural) / 2;
         var height = Top + (n * cell) + 10 + longest + 16 + BitmapFont.LineHeight(Scale) + Margin;
         return (left, Top, cell, width, height);
     }
@@ -73,7 +77,8 @@ internal static class ConfusionChart
 
         var longest = labels.Select(l => BitmapFont.Measure(Truncate(l), labelScale)).DefaultIfEmpty(0).Max();
         canvas.TextCentered(left + (n * cell / 2), top + (n * cell) + 10 + longest + 16, "predicted label", PlotArea.Ink, Scale);
-        canvas.TextVertical(Margin, top + (n * cell / 2) + (BitmapFont.Measure("true label", Scale) / 2), "true label", PlotArea.Ink, Scale);
+        var axisTitleX = left - 10 - longest - 16 - BitmapFont.LineHeight(Scale);
+        canvas.TextVertical(axisTitleX, top + (n * cell / 2) + (BitmapFont.Measure("true label", Scale) / 2), "true label", PlotArea.Ink, Scale);
     }
 
     private static int LabelScale(int cell) => cell >= BitmapFont.LineHeight(2) + 4 ? 2 : 1;
