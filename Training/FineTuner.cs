@@ -6,6 +6,7 @@ using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
+using OnnxCnn.Training.Reports;
 
 namespace OnnxCnn.Training;
 
@@ -281,6 +282,7 @@ public static class FineTuner
 
             // History, last checkpoint every epoch, best on validation improvement; all written atomically.
             WriteHistory(Path.Combine(outputDirectory, "history.csv"), history);
+            TrainingCharts.SaveCurves(Path.Combine(outputDirectory, "curves.png"), history);
             session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
             if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
             {
@@ -396,6 +398,11 @@ public static class FineTuner
         session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
         Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
         WriteHistory(Path.Combine(dir, "history.csv"), history);
+        TrainingCharts.SaveCurves(Path.Combine(dir, "curves.png"), history);
+        if (metrics is not null)
+        {
+            TrainingCharts.SaveConfusion(Path.Combine(dir, "confusion.png"), metrics);
+        }
         var doc = new
         {
             mode = mode == TrainingMode.FeatureCache ? "feature-cache" : "end-to-end",
