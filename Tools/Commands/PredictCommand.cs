@@ -65,7 +65,8 @@ internal static class PredictCommand
             throw new UsageException($"no images found in {string.Join(", ", request.Inputs.Select(i => $"'{i}'"))} (looked for {string.Join(", ", ImageDataset.ImageExtensions)}).");
         }
 
-        var endsInSoftmax = onnx.Graph.Node.LastOrDefault(n => n.Output.Contains(onnx.Graph.Output[0].Name))?.OpType == "Softmax";
+        var lastOp = onnx.Graph.Node.LastOrDefault(n => n.Output.Contains(onnx.Graph.Output[0].Name))?.OpType;
+        var endsInSoftmax = lastOp == "Softmax";
         using var inference = InferenceSession.Open(request.Model, request.Session);
         var loader = Loader(preprocess);
         var predictions = new List<Prediction>();
@@ -109,7 +110,10 @@ internal static class PredictCommand
             using var x = Tensor<float>.Wrap(buffer, shape);
             using var result = inference.Run(x, cancellationToken);
             var scores = result[0].Value.As<float>().Span;
-            var classes = scores.Length / kept.Count;
+            var columns = scores.Length / kept.Count;
+
+            // One output column is a binary classifier (finetune --loss bce): P(class 1), or its logit without a final Sigmoid.
+            var classes = columns == 1 ? 2 : columns;
             if (labels is not null && labels.Count != classes)
             {
                 throw new UsageException($"the model scores {classes} classes but {labels.Count} labels were given{(request.LabelsFile is null ? " in its metadata" : $" in '{request.LabelsFile}'")}.");
@@ -117,7 +121,7 @@ internal static class PredictCommand
 
             for (var i = 0; i < kept.Count; i++)
             {
-                var probabilities = Probabilities(scores.Slice(i * classes, classes), endsInSoftmax);
+                var probabilities = columns == 1 ? Binary(scores[i], lastOp == "Sigmoid") : Probabilities(scores.Slice(i * classes, classes), endsInSoftmax);
                 var order = Enumerable.Range(0, classes).OrderByDescending(c => probabilities[c]).ThenBy(c => c).Take(request.Top);
                 predictions.Add(new Prediction(kept[i], order.Select(c => (labels?[c] ?? c.ToString(CultureInfo.InvariantCulture), probabilities[c])).ToArray()));
             }
@@ -143,6 +147,13 @@ internal static class PredictCommand
         }
 
         return 0;
+    }
+
+    /// <summary>[P(class 0), P(class 1)] of a binary model's single output.</summary>
+    internal static float[] Binary(float score, bool isProbability)
+    {
+        var p = isProbability ? score : 1f / (1f + MathF.Exp(-score));
+        return [1 - p, p];
     }
 
     /// <summary>Softmax of a row unless the model already ends in Softmax or the row already is a distribution.</summary>

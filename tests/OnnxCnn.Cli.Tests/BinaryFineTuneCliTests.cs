@@ -38,6 +38,24 @@ public class BinaryFineTuneCliTests
         Assert.InRange(doc.RootElement.GetProperty("accuracy").GetDouble(), 0.9, 1.0);
         Assert.Equal(24, doc.RootElement.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(v => v.GetInt64()));
         Assert.Equal(2, doc.RootElement.GetProperty("perClass").GetArrayLength());
+
+        // predict reads the single column as P(class 1): two labels, probabilities summing to 1, mostly right.
+        var (predictCode, predictJson, predictError) = Cli.Run("predict", Path.Combine(outDir, "model.onnx"), data, "--json", "--top", "2");
+        Assert.True(predictCode == 0, predictError);
+        using var predictions = JsonDocument.Parse(predictJson);
+        var rows = predictions.RootElement.EnumerateArray().ToList();
+        Assert.Equal(24, rows.Count);
+        var correct = 0;
+        foreach (var row in rows)
+        {
+            var top = row.GetProperty("top").EnumerateArray().ToList();
+            Assert.Equal(2, top.Count);
+            Assert.Equal(1.0, top.Sum(t => t.GetProperty("probability").GetDouble()), 5);
+            var truth = Path.GetFileName(Path.GetDirectoryName(row.GetProperty("file").GetString()!));
+            correct += top[0].GetProperty("label").GetString() == truth ? 1 : 0;
+        }
+
+        Assert.InRange(correct, 22, 24);
     }
 
     [Fact]
