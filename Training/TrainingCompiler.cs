@@ -225,6 +225,7 @@ public static class TrainingCompiler
             g.Output.Add(new ValueInfoProto { Name = updated[p] });
         }
 
+        optimizer.Finish();
         new OnnxGraph(g).Validate();
         return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits)
         {

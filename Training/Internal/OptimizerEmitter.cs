@@ -109,10 +109,53 @@ internal sealed class OptimizerEmitter(GraphEmitter e, TrainingSpec spec)
     private string L2(string p, string g) =>
         spec.WeightDecay > 0 ? e.Node("Add", [g, e.Node("Mul", [p, e.Scalar(spec.WeightDecay)], "wd")], "g_wd") : g;
 
+    private readonly List<(string Tensor, string Name)> renames = [];
+
+    /// <summary>
+    /// Gives each new value its output name where it is made and read (call once after every update is emitted):
+    /// an Identity to the output name would copy every parameter and state tensor once more per step.
+    /// </summary>
+    public void Finish()
+    {
+        var rename = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (tensor, name) in renames)
+        {
+            if (e.Graph.Input.Any(i => i.Name == tensor) || !e.Graph.Node.Any(n => n.Output.Contains(tensor)) || rename.ContainsKey(tensor))
+            {
+                e.Graph.Node.Add(new Graphs.Proto.NodeProto { OpType = "Identity", Name = "/train/out/" + name, Input = { tensor }, Output = { name } });
+            }
+            else
+            {
+                rename[tensor] = name;
+            }
+        }
+
+        foreach (var node in e.Graph.Node)
+        {
+            for (var i = 0; i < node.Input.Count; i++)
+            {
+                if (rename.TryGetValue(node.Input[i], out var to))
+                {
+                    node.Input[i] = to;
+                }
+            }
+
+            for (var i = 0; i < node.Output.Count; i++)
+            {
+                if (rename.TryGetValue(node.Output[i], out var to))
+                {
+                    node.Output[i] = to;
+                }
+            }
+        }
+
+        renames.Clear();
+    }
+
     private string Output(string tensor, string of, Dictionary<string, string> updated)
     {
         var name = of + ".updated";
-        e.Graph.Node.Add(new Graphs.Proto.NodeProto { OpType = "Identity", Name = "/train/out/" + of, Input = { tensor }, Output = { name } });
+        renames.Add((tensor, name));
         updated[of] = name;
         return name;
     }
