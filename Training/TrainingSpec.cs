@@ -11,8 +11,8 @@ public enum OptimizerKind
     AdamW,
 }
 
-/// <summary>What to train and how.</summary>
-public sealed class TrainingSpec
+/// <summary>What to train and how (a record: <c>with</c> copies every setting).</summary>
+public sealed record TrainingSpec
 {
     /// <summary>Name globs of trainable parameters or their nodes; empty = use <see cref="UnfreezeFrom"/> or the head.</summary>
     public IReadOnlyList<string> Trainable { get; init; } = [];
