@@ -69,7 +69,7 @@ public static partial class FineTuner
             }
 
             // A metrics.json of an older run must not mark this fold finished if it is interrupted.
-            File.Delete(metricsPath);
+            DeleteFile(metricsPath);
             var validation = folds[f];
             var train = folds.Where((_, i) => i != f).SelectMany(x => x).Order().ToArray();
             var fold = options with

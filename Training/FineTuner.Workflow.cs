@@ -57,9 +57,9 @@ public static partial class FineTuner
         if (!stage1Done)
         {
             // Anything stage 2 left here belongs to an older run; a resume must not pick it up.
-            File.Delete(stage1Metrics);
-            File.Delete(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"));
-            File.Delete(Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx"));
+            DeleteFile(stage1Metrics);
+            DeleteFile(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"));
+            DeleteFile(Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx"));
             var first = options with
             {
                 Spec = options.Spec with { Trainable = [], UnfreezeFrom = null },
@@ -139,6 +139,14 @@ public static partial class FineTuner
         }
 
         return validation?.DeepClone();
+    }
+
+    private static void DeleteFile(string path)
+    {
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
     }
 
     private static JsonObject ReadJson(string path) =>
