@@ -73,11 +73,11 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
                 return;
             }
 
-            task ??= live.AddTask("", maxValue: value.Batches);
+            var label = Markup.Escape(Prefix(value) + Running(value));
+            task ??= live.AddTask(label, maxValue: value.Batches);
             task.MaxValue = value.Batches;
             task.Value = value.Batch;
-            task.Description = Markup.Escape(Prefix(value) + string.Create(CultureInfo.InvariantCulture,
-                $"epoch {value.Epoch}/{value.Epochs} · batch {value.Batch}/{value.Batches} · loss {value.Loss:F4} · accuracy {value.Accuracy:P1} · {value.ImagesPerSecond:F0} images/s · ETA {value.Remaining:m\\:ss}"));
+            task.Description = label;
         }
     }
 
@@ -98,13 +98,17 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
                 return;
             }
 
-            var done = task ?? live.AddTask("", maxValue: 1);
+            var done = task ?? live.AddTask("epoch", maxValue: 1);
             done.Description = Markup.Escape((last is null ? "" : Prefix(last)) + line);
             done.Value = done.MaxValue;
             done.StopTask();
             task = null;
         }
     }
+
+    /// <summary>A running epoch's label: <c>epoch 1/5 · batch 3/40 · loss 0.4213 · accuracy 81.2% · 152 images/s · ETA 0:12</c>.</summary>
+    internal static string Running(FineTuneProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {p.Epoch}/{p.Epochs} · batch {p.Batch}/{p.Batches} · loss {p.Loss:F4} · accuracy {p.Accuracy:P1} · {p.ImagesPerSecond:F0} images/s · ETA {(int)p.Remaining.TotalMinutes}:{p.Remaining.Seconds:D2}");
 
     private string Prefix(FineTuneProgress p) =>
         (folds > 0 ? $"fold {p.Fold}/{folds} · " : "") + (IsTwoStage ? $"stage {p.Stage} · " : "");
