@@ -27,6 +27,15 @@ public enum ExecutionMode
 /// <summary>How a session is built. Defaults follow ONNX Runtime's own.</summary>
 public sealed class SessionOptions
 {
+    /// <summary>A copy with its own dictionaries (for sessions that need one setting changed).</summary>
+    public SessionOptions Clone()
+    {
+        var copy = (SessionOptions)MemberwiseClone();
+        copy.ConfigEntries = new Dictionary<string, string>(ConfigEntries, StringComparer.Ordinal);
+        copy.CudaOptions = new Dictionary<string, string>(CudaOptions, StringComparer.Ordinal);
+        return copy;
+    }
+
     /// <summary>The session config key that turns a node without a kernel on the chosen provider into an error.</summary>
     public const string DisableCpuFallbackKey = "session.disable_cpu_ep_fallback";
 
@@ -45,6 +54,9 @@ public sealed class SessionOptions
     /// <summary>When set, ORT writes the optimised model there.</summary>
     public string? OptimizedModelPath { get; set; }
 
+    /// <summary>When set, ORT records every node's run time and writes a Chrome-trace JSON file named PREFIX_&lt;date&gt;.json when the session is disposed.</summary>
+    public string? ProfilingPrefix { get; set; }
+
     /// <summary>Sequential (default) or parallel execution.</summary>
     public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
 
@@ -58,10 +70,10 @@ public sealed class SessionOptions
     public OrtLogLevel? LogLevel { get; set; }
 
     /// <summary>Session config entries (<c>AddSessionConfigEntry</c>), e.g. <see cref="DisableCpuFallbackKey"/>.</summary>
-    public IDictionary<string, string> ConfigEntries { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IDictionary<string, string> ConfigEntries { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Extra CUDA provider options (V2 keys such as <c>cudnn_conv_algo_search</c>); device_id comes from <see cref="Device"/>.</summary>
-    public IDictionary<string, string> CudaOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IDictionary<string, string> CudaOptions { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Builds the native options; returns them and the device actually chosen.</summary>
     internal (OrtHandle Options, ExecutionDevice Device) Build()
@@ -83,6 +95,11 @@ public sealed class SessionOptions
             if (LogLevel is { } level)
             {
                 Api.SetLogSeverity(options, (int)level);
+            }
+
+            if (ProfilingPrefix is not null)
+            {
+                Api.EnableProfiling(options, ProfilingPrefix);
             }
 
             if (OptimizedModelPath is not null)

@@ -79,6 +79,7 @@ public static class CliApp
             ZooCommand.Create(context),
             FineTuneCommand.Create(context),
             EvalCommand.Create(context),
+            PredictCommand.Create(context),
             PreprocessCommands.Preprocess(context),
             PreprocessCommands.AugmentPreview(context),
             BenchCommand.Create(context),

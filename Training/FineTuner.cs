@@ -7,6 +7,7 @@ using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
 using OnnxCnn.Training.Internal;
+using OnnxCnn.Training.Reports;
 
 namespace OnnxCnn.Training;
 
@@ -116,8 +117,15 @@ public static partial class FineTuner
         Action<EpochResult>? progress, Action<string>? warning, CancellationToken cancellationToken)
     {
         var classes = data.Classes.Count;
+        var binary = options.Spec.Loss == LossKind.SigmoidBinaryCrossEntropy;
+        if (binary && classes != 2)
+        {
+            throw new ArgumentException($"binary cross-entropy needs exactly 2 classes; the data has {classes} ({string.Join(", ", data.Classes)}).");
+        }
+
+        // A binary head has one output unit: its logit for the second class.
         var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = n, Hidden = options.Hidden, Seed = options.Seed })
+            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Seed = options.Seed })
             : model;
         if (options.NewHeadClasses is { } requested && requested != classes)
         {
@@ -128,13 +136,13 @@ public static partial class FineTuner
         var spec = options.Spec;
         if (options.ClassWeights)
         {
-            spec = Copy(spec, [.. Splits.ClassWeights(train.Select(i => data.Items[i].Label).ToArray(), classes)]);
+            spec = spec with { ClassWeights = [.. Splits.ClassWeights(train.Select(i => data.Items[i].Label).ToArray(), classes)] };
         }
 
         if (options.NewHeadClasses is not null && spec.Trainable.Count > 0 && !spec.Trainable.Contains("/head/*"))
         {
             // A new head always trains.
-            spec = Copy(spec, spec.ClassWeights, [.. spec.Trainable, "/head/*"]);
+            spec = spec with { Trainable = [.. spec.Trainable, "/head/*"] };
         }
 
         using var session = TrainingSession.Create(headed, spec, options.Session);
@@ -201,6 +209,13 @@ public static partial class FineTuner
                 var logits = session.LastLogits;
                 for (var i = 0; i < count; i++)
                 {
+                    if (binary)
+                    {
+                        // One logit per sample: class 1 when sigmoid(logit) > 0.5.
+                        correct += (logits[i] > 0 ? 1 : 0) == labels[i] ? 1 : 0;
+                        continue;
+                    }
+
                     var row = logits.AsSpan(i * classes, classes);
                     var best = 0;
                     for (var c = 1; c < classes; c++)
@@ -274,7 +289,7 @@ public static partial class FineTuner
             }
 
             var (valLoss, valAccuracy, _) = validation.Length > 0
-                ? await EvaluateAsync(session.ExportInference(), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
+                ? await EvaluateAsync(Export(session, binary), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
                 : (double.NaN, double.NaN, null);
             var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), seen == 0 ? double.NaN : (double)correct / seen, valLoss, valAccuracy,
                 schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, totalSteps), started.Elapsed.TotalSeconds);
@@ -284,6 +299,7 @@ public static partial class FineTuner
 
             // History, last checkpoint every epoch, best on validation improvement; all written atomically.
             WriteHistory(Path.Combine(outputDirectory, "history.csv"), history);
+            TrainingCharts.SaveCurves(Path.Combine(outputDirectory, "curves.png"), history);
             session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
             if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
             {
@@ -303,7 +319,7 @@ public static partial class FineTuner
             session.LoadCheckpoint(bestCheckpoint);
         }
 
-        var final = session.ExportInference();
+        var final = Export(session, binary);
         SetMetadata(final, LabelsKey, string.Join('\n', data.Classes));
         SetMetadata(final, PreprocessKey, options.Preprocess.ToString());
         var (finalLoss, _, metrics) = validation.Length > 0
@@ -331,6 +347,29 @@ public static partial class FineTuner
                 using var x = Tensor<float>.Wrap(batch.Buffer, shape);
                 using var result = inference.Run(x, cancellationToken);
                 var output = result[0].Value.As<float>().Span;
+                var columns = output.Length / batch.Count;
+                if (columns == 1 && classes.Count == 2)
+                {
+                    // A binary model: one logit, or P(class 1) when it ends in Sigmoid; class 1 when P > 0.5.
+                    var sigmoid = model.Graph.Node.LastOrDefault(n => n.Output.Contains(model.Graph.Output[0].Name))?.OpType == "Sigmoid";
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        var label = batch.Labels[i];
+                        var p = sigmoid ? output[i] : 1 / (1 + Math.Exp(-output[i]));
+                        loss += sigmoid ? -Math.Log(Math.Max(label == 1 ? p : 1 - p, 1e-12)) : Softplus(label == 1 ? -output[i] : output[i]);
+                        scores.Add((float)(1 - p));
+                        scores.Add((float)p);
+                        labels.Add(label);
+                    }
+
+                    continue;
+                }
+
+                if (columns != classes.Count)
+                {
+                    throw new InvalidDataException($"the model gives {columns} scores per image for {classes.Count} classes ({string.Join(", ", classes)}).");
+                }
+
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var row = output.Slice(i * classes.Count, classes.Count);
@@ -345,6 +384,9 @@ public static partial class FineTuner
         var metrics = ClassificationMetrics.FromScores(scores.ToArray(), labels, classes, k: Math.Min(5, classes.Count));
         return (labels.Count == 0 ? double.NaN : loss / labels.Count, metrics.Accuracy, metrics);
     }
+
+    /// <summary>log(1 + eˣ) without overflow: −log σ(−x), the binary cross-entropy of a logit.</summary>
+    private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
     private static double LogSumExp(ReadOnlySpan<float> row)
     {
@@ -373,6 +415,11 @@ public static partial class FineTuner
         session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
         Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
         WriteHistory(Path.Combine(dir, "history.csv"), history);
+        TrainingCharts.SaveCurves(Path.Combine(dir, "curves.png"), history);
+        if (metrics is not null)
+        {
+            TrainingCharts.SaveConfusion(Path.Combine(dir, "confusion.png"), metrics);
+        }
         var doc = new
         {
             mode = mode == TrainingMode.FeatureCache ? "feature-cache" : "end-to-end",
@@ -396,12 +443,37 @@ public static partial class FineTuner
         Atomic(Path.Combine(dir, "metrics.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private static TrainingSpec Copy(TrainingSpec spec, IReadOnlyList<float>? classWeights, IReadOnlyList<string>? trainable = null) => new()
+    /// <summary>The inference model with the trained weights; a binary (BCE) model outputs P(class 1) through a Sigmoid under the output's name.</summary>
+    private static OnnxModel Export(TrainingSession session, bool binary)
     {
-        Trainable = trainable ?? spec.Trainable, UnfreezeFrom = spec.UnfreezeFrom, Optimizer = spec.Optimizer, Momentum = spec.Momentum, Nesterov = spec.Nesterov,
-        Beta1 = spec.Beta1, Beta2 = spec.Beta2, Epsilon = spec.Epsilon, WeightDecay = spec.WeightDecay, LabelSmoothing = spec.LabelSmoothing,
-        ClassWeights = classWeights, ExposeGradients = spec.ExposeGradients,
-    };
+        var model = session.ExportInference();
+        if (!binary)
+        {
+            return model;
+        }
+
+        var graph = new OnnxGraph(model.Graph);
+        var output = model.Graph.Output[0].Name;
+        switch (graph.Producer(output))
+        {
+            case { OpType: "Sigmoid" }:
+                break;
+            case { OpType: "Softmax" or "LogSoftmax" } activation:
+                // A head that ended in Softmax keeps its convention (probabilities) as a Sigmoid over the single logit.
+                activation.OpType = "Sigmoid";
+                activation.Attribute.Clear();
+                break;
+            case { } producer:
+                var logit = graph.UniqueName(output + "_logit");
+                producer.Output[producer.Output.IndexOf(output)] = logit;
+                model.Graph.Node.Add(new NodeProto { OpType = "Sigmoid", Name = graph.UniqueName("/head/Sigmoid"), Input = { logit }, Output = { output } });
+                break;
+            default:
+                throw new InvalidOperationException($"output '{output}' is not computed by a node; cannot append its Sigmoid.");
+        }
+
+        return model;
+    }
 
     private static void WriteHistory(string path, IReadOnlyList<EpochResult> history)
     {

@@ -31,6 +31,15 @@ public sealed class TrainingGraph
     /// <summary>Name of the learning-rate input (float scalar).</summary>
     public const string LearningRateInput = "learning_rate";
 
+    /// <summary>The learning-rate input of a parameter group (float scalar).</summary>
+    public static string LearningRateInputOf(string group) => LearningRateInput + ":" + group;
+
+    /// <summary>Parameter groups with their own learning-rate inputs (see <see cref="LearningRateInputOf"/>).</summary>
+    public IReadOnlyList<LearningRateGroup> LearningRateGroups { get; internal init; } = [];
+
+    /// <summary>The group of each grouped parameter; parameters not listed use <see cref="LearningRateInput"/>.</summary>
+    public IReadOnlyDictionary<string, string> ParameterGroups { get; internal init; } = new Dictionary<string, string>();
+
     /// <summary>Name of the step input (float scalar, 1 for the first step).</summary>
     public const string StepInput = "step";
 
@@ -69,10 +78,15 @@ public static class TrainingCompiler
     public static TrainingGraph Compile(OnnxModel model, TrainingSpec spec)
     {
         // Every parameter must be its own initializer (un-share Identity views, drop dead code).
-        var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true);
+        var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
         var head = HeadEdits.Find(clean, out _);
         var output = clean.Graph.Output[0].Name;
         var logits = head?.Activation is { } activation ? activation.Input[0] : output;
+        if (spec.Loss == LossKind.SigmoidBinaryCrossEntropy && new OnnxGraph(clean.Graph).Producer(output) is { OpType: "Sigmoid" } sigmoid)
+        {
+            // A binary model that outputs P(class 1): the loss is taken from the logit before its Sigmoid.
+            logits = sigmoid.Input[0];
+        }
 
         var selection = spec.Trainable.Count > 0 ? Trainable.ByGlobs(clean, spec.Trainable)
             : spec.UnfreezeFrom is { } from ? Trainable.Downstream(clean, from)
@@ -116,40 +130,11 @@ public static class TrainingCompiler
             }
         }
 
-        // Loss: softmax cross-entropy (optionally label-smoothed), mean over the batch.
-        var classes = shapes[logits].Dims is { Length: 2 } d && d[1].IsKnown ? d[1].Value
-            : throw new InvalidOperationException($"logits '{logits}' must be [batch, classes] with a known class count, not {shapes[logits]}.");
+        // Loss (softmax cross-entropy or sigmoid BCE), mean over the batch, and its gradient in closed form.
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        var onehot = emitter.Node("OneHot", [TrainingGraph.LabelsInput, emitter.Longs("depth", classes), emitter.Floats("onehot_values", [0f, 1f], 2)], "onehot", GraphEmitter.Int("axis", -1));
-        var target = spec.LabelSmoothing > 0
-            ? emitter.Node("Add", [emitter.Node("Mul", [onehot, emitter.Scalar(1 - spec.LabelSmoothing)], "smooth"), emitter.Scalar(spec.LabelSmoothing / classes)], "target")
-            : onehot;
-        var logp = emitter.Node("LogSoftmax", [logits], "logp", GraphEmitter.Int("axis", 1));
-        var perSample = emitter.Node("ReduceSum", [emitter.Node("Mul", [target, logp], "tlogp"), emitter.Longs("axes", 1)], "nll", GraphEmitter.Int("keepdims", 0));
-        var difference = emitter.Node("Sub", [emitter.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t");
-        string loss, dLogits;
-        if (spec.ClassWeights is { } weights)
-        {
-            if (weights.Count != classes)
-            {
-                throw new ArgumentException($"{weights.Count} class weights for {classes} classes.");
-            }
-
-            // PyTorch: Σ w[yᵢ]·nllᵢ / Σ w[yᵢ]; the gradient of each row is scaled by w[yᵢ] / Σ w.
-            var w = emitter.Node("Gather", [emitter.Floats("class_weights", [.. weights], classes), TrainingGraph.LabelsInput], "sample_w", GraphEmitter.Int("axis", 0));
-            var total = emitter.Node("ReduceSum", [w], "w_total", GraphEmitter.Int("keepdims", 0));
-            loss = emitter.Node("Neg", [emitter.Node("Div", [emitter.Node("ReduceSum", [emitter.Node("Mul", [perSample, w], "w_nll")], "w_sum", GraphEmitter.Int("keepdims", 0)), total], "w_mean")], "loss");
-            var scale = emitter.Node("Unsqueeze", [emitter.Node("Div", [w, total], "w_scale"), emitter.Longs("w_axis", 1)], "w_col");
-            dLogits = emitter.Node("Mul", [difference, scale], "dlogits");
-        }
-        else
-        {
-            loss = emitter.Node("Neg", [emitter.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
-            var batch = emitter.Node("Cast", [emitter.Node("Slice", [emitter.ShapeOf(logits), emitter.Longs("b0", 0), emitter.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
-            dLogits = emitter.Node("Div", [difference, batch], "dlogits");
-        }
+        var (loss, dLogits) = LossEmitter.Emit(emitter, spec, logits, shapes[logits]);
 
         // Backward, in reverse topological order, accumulating gradients of shared tensors.
         var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
@@ -196,7 +181,7 @@ public static class TrainingCompiler
         emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
         emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
         g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
-        var optimizer = new OptimizerEmitter(emitter, spec);
+        var gradients = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in parameters)
         {
             if (!parts.TryGetValue(p, out var gradParts))
@@ -204,15 +189,31 @@ public static class TrainingCompiler
                 throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
             }
 
-            var gradient = Sum(emitter, gradParts);
+            gradients[p] = Sum(emitter, gradParts);
             if (spec.ExposeGradients)
             {
                 var name = "grad:" + p;
-                g.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/" + name, Input = { gradient }, Output = { name } });
+                g.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/" + name, Input = { gradients[p] }, Output = { name } });
                 g.Output.Add(new ValueInfoProto { Name = name });
             }
+        }
 
-            foreach (var (stateName, newName) in optimizer.Update(p, gradient, updated))
+        var optimizer = new OptimizerEmitter(emitter, spec);
+        if (spec.ClipGradNorm > 0)
+        {
+            gradients = optimizer.ClipByGlobalNorm(gradients, spec.ClipGradNorm);
+        }
+
+        var groupOf = GroupParameters(clean, spec.LearningRateGroups, parameters);
+        foreach (var group in spec.LearningRateGroups)
+        {
+            g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInputOf(group.Name), new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        }
+
+        foreach (var p in parameters)
+        {
+            var lr = groupOf.TryGetValue(p, out var group) ? TrainingGraph.LearningRateInputOf(group) : TrainingGraph.LearningRateInput;
+            foreach (var (stateName, newName) in optimizer.Update(p, gradients[p], lr, updated))
             {
                 state.Add(stateName);
                 var info = g.Input.First(i => i.Name == p).Clone();
@@ -225,7 +226,44 @@ public static class TrainingCompiler
         }
 
         new OnnxGraph(g).Validate();
-        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits);
+        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits)
+        {
+            LearningRateGroups = spec.LearningRateGroups,
+            ParameterGroups = groupOf,
+        };
+    }
+
+    /// <summary>Each trainable parameter's learning-rate group (the first whose globs match it); ungrouped parameters are absent.</summary>
+    private static Dictionary<string, string> GroupParameters(OnnxModel model, IReadOnlyList<LearningRateGroup> groups, IReadOnlyList<string> parameters)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            if (string.IsNullOrWhiteSpace(group.Name) || !names.Add(group.Name))
+            {
+                throw new ArgumentException($"learning-rate group names must be non-empty and distinct; '{group.Name}' is not.");
+            }
+
+            if (group.Multiplier is not (>= 0 and < float.PositiveInfinity))
+            {
+                throw new ArgumentException($"learning-rate group '{group.Name}': the multiplier must be a finite number ≥ 0, not {group.Multiplier}.");
+            }
+
+            var matched = Trainable.ByGlobs(model, group.Globs).Parameters;
+            var members = parameters.Where(p => matched.Contains(p) && !result.ContainsKey(p)).ToList();
+            if (members.Count == 0)
+            {
+                throw new ArgumentException($"learning-rate group '{group.Name}' ({string.Join(",", group.Globs)}) matches no trainable parameter that an earlier group has not taken.");
+            }
+
+            foreach (var p in members)
+            {
+                result[p] = group.Name;
+            }
+        }
+
+        return result;
     }
 
     private static string Sum(GraphEmitter e, List<string> parts) => parts.Count == 1 ? parts[0] : e.Node("Sum", parts, "grad_sum");

@@ -21,8 +21,8 @@ public sealed class TrainingSession : IDisposable
     {
         Source = source;
         Graph = graph;
-        step = InferenceSession.FromBytes(graph.Step.ToBytes(), options);
-        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), options);
+        step = InferenceSession.FromBytes(graph.Step.ToBytes(), Profiled(options, "step"));
+        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), Profiled(options, "prefix"));
         var initializers = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var p in graph.Parameters)
         {
@@ -39,6 +39,18 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
+    private static SessionOptions? Profiled(SessionOptions? options, string part)
+    {
+        if (options?.ProfilingPrefix is not { } profile)
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.ProfilingPrefix = $"{profile}_{part}";
+        return copy;
+    }
+
     /// <summary>The compiled graphs.</summary>
     public TrainingGraph Graph { get; }
 
@@ -51,7 +63,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Compiles and loads a training session.</summary>
     public static TrainingSession Create(OnnxModel model, TrainingSpec spec, SessionOptions? options = null)
     {
-        var (clean, _) = Graphs.Edits.GraphEdits.Clean(model, unshareIdentities: true);
+        var (clean, _) = Graphs.Edits.GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
         return new TrainingSession(clean, TrainingCompiler.Compile(clean, spec), options);
     }
 
@@ -113,6 +125,8 @@ public sealed class TrainingSession : IDisposable
                 new(TrainingGraph.StepInput, stepNumber),
             };
             feeds.AddRange(values.Select(v => new KeyValuePair<string, Tensor>(v.Key, v.Value)));
+            using var groupRates = new DisposableList(GroupRateTensors(learningRate));
+            feeds.AddRange(groupRates.Items);
             using var result = step.Run(feeds, cancellationToken: cancellationToken);
             var loss = result[TrainingGraph.LossOutput].As<float>()[0];
             if (!float.IsFinite(loss))
@@ -136,6 +150,36 @@ public sealed class TrainingSession : IDisposable
 
             StepCount++;
             return loss;
+        }
+    }
+
+    /// <summary>
+    /// Explicit learning rates of parameter groups by group name; a group without an entry gets the
+    /// step's base rate × its multiplier. Changing these needs no rebuild (they are graph inputs).
+    /// </summary>
+    public IDictionary<string, float> GroupLearningRates { get; } = new Dictionary<string, float>(StringComparer.Ordinal);
+
+    private IEnumerable<KeyValuePair<string, Tensor>> GroupRateTensors(float learningRate)
+    {
+        foreach (var name in GroupLearningRates.Keys.Where(k => Graph.LearningRateGroups.All(g => g.Name != k)))
+        {
+            throw new ArgumentException($"no learning-rate group '{name}' in this training graph (groups: {string.Join(", ", Graph.LearningRateGroups.Select(g => g.Name))}).");
+        }
+
+        return Graph.LearningRateGroups.Select(group => new KeyValuePair<string, Tensor>(TrainingGraph.LearningRateInputOf(group.Name),
+            Tensor<float>.FromSpan([GroupLearningRates.TryGetValue(group.Name, out var rate) ? rate : learningRate * group.Multiplier]))).ToList();
+    }
+
+    private sealed class DisposableList(IEnumerable<KeyValuePair<string, Tensor>> items) : IDisposable
+    {
+        public List<KeyValuePair<string, Tensor>> Items { get; } = [.. items];
+
+        public void Dispose()
+        {
+            foreach (var item in Items)
+            {
+                item.Value.Dispose();
+            }
         }
     }
 

@@ -9,9 +9,26 @@ public enum OptimizerKind
     Adam,
     /// <summary>Adam with decoupled weight decay.</summary>
     AdamW,
+    /// <summary>RMSprop (PyTorch semantics: ε outside the square root, optional momentum and centering).</summary>
+    RmsProp,
 }
 
-/// <summary>What to train and how (a record: <c>with</c> copies every setting).</summary>
+/// <summary>The loss the training step minimises.</summary>
+public enum LossKind
+{
+    /// <summary>Softmax cross-entropy over [batch, classes] logits (PyTorch's CrossEntropyLoss).</summary>
+    SoftmaxCrossEntropy,
+    /// <summary>Sigmoid binary cross-entropy over one logit per sample, [batch, 1] or [batch] (PyTorch's BCEWithLogitsLoss); label 1 is the positive class.</summary>
+    SigmoidBinaryCrossEntropy,
+}
+
+/// <summary>A parameter group with its own learning rate: a scalar graph input <c>learning_rate:NAME</c>.</summary>
+/// <param name="Name">Group name (the input is <c>learning_rate:</c> + name).</param>
+/// <param name="Globs">Parameter or node name globs, as in <see cref="TrainingSpec.Trainable"/>; a parameter joins the first group that matches it.</param>
+/// <param name="Multiplier">The group's rate as a multiple of the base rate, used when no explicit rate is given for the group.</param>
+public sealed record LearningRateGroup(string Name, IReadOnlyList<string> Globs, float Multiplier);
+
+/// <summary>What to train and how.</summary>
 public sealed record TrainingSpec
 {
     /// <summary>Name globs of trainable parameters or their nodes; empty = use <see cref="UnfreezeFrom"/> or the head.</summary>
@@ -23,7 +40,7 @@ public sealed record TrainingSpec
     /// <summary>The optimiser.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>SGD momentum.</summary>
+    /// <summary>Momentum of SGD or RMSprop.</summary>
     public float Momentum { get; init; }
 
     /// <summary>Nesterov momentum for SGD.</summary>
@@ -35,16 +52,40 @@ public sealed record TrainingSpec
     /// <summary>Adam β2.</summary>
     public float Beta2 { get; init; } = 0.999f;
 
-    /// <summary>Adam ε.</summary>
+    /// <summary>ε of Adam and RMSprop.</summary>
     public float Epsilon { get; init; } = 1e-8f;
 
-    /// <summary>Weight decay (L2 for SGD/Adam, decoupled for AdamW).</summary>
+    /// <summary>RMSprop smoothing constant α of the squared-gradient average.</summary>
+    public float Alpha { get; init; } = 0.99f;
+
+    /// <summary>Centered RMSprop: normalise by the estimated variance instead of the raw second moment.</summary>
+    public bool Centered { get; init; }
+
+    /// <summary>Weight decay (L2 for SGD/Adam/RMSprop, decoupled for AdamW).</summary>
     public float WeightDecay { get; init; }
 
-    /// <summary>Per-class loss weights (PyTorch's CrossEntropyLoss weight: weighted mean over the batch), or null.</summary>
+    /// <summary>
+    /// Global-norm gradient clipping (PyTorch's clip_grad_norm_): every gradient is scaled by
+    /// min(1, max / (‖all gradients‖₂ + 1e-6)) before weight decay and the optimiser; 0 = none.
+    /// </summary>
+    public float ClipGradNorm { get; init; }
+
+    /// <summary>Parameter groups with their own learning-rate inputs; parameters in no group use <c>learning_rate</c>.</summary>
+    public IReadOnlyList<LearningRateGroup> LearningRateGroups { get; init; } = [];
+
+    /// <summary>The loss.</summary>
+    public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
+
+    /// <summary>Binary cross-entropy: weight of the positive class's term (BCEWithLogitsLoss's pos_weight); 1 = none.</summary>
+    public float PositiveWeight { get; init; } = 1f;
+
+    /// <summary>
+    /// Per-class loss weights, or null. Softmax cross-entropy: PyTorch's CrossEntropyLoss weight (Σ w[y]·loss / Σ w[y]).
+    /// Binary cross-entropy: two weights, each sample's term scaled by w[y] and averaged over the batch (BCEWithLogitsLoss with weight = w[labels]).
+    /// </summary>
     public IReadOnlyList<float>? ClassWeights { get; init; }
 
-    /// <summary>Label smoothing of the cross-entropy (0 = none).</summary>
+    /// <summary>Label smoothing (0 = none): softmax targets (1−ε)·onehot + ε/classes; binary targets (1−ε)·y + ε/2, as Keras.</summary>
     public float LabelSmoothing { get; init; }
 
     /// <summary>Adds "grad:NAME" outputs with each parameter's gradient (for checks and debugging).</summary>

@@ -189,13 +189,33 @@ public static class GraphEdits
     /// <summary>
     /// Removes dead nodes, unused initializers and initializers listed as graph inputs; with
     /// <paramref name="unshareIdentities"/>, every Identity that re-exposes an initializer is replaced
-    /// by a copy of it under the Identity's output name (so each user owns its parameter).
+    /// by a copy of it under the Identity's output name (so each user owns its parameter); with
+    /// <paramref name="constantsAsInitializers"/>, Constant nodes holding a tensor become initializers of the same
+    /// name (weights exported as Constant nodes, e.g. by Paddle2ONNX, can then be fed and trained).
     /// </summary>
-    public static (OnnxModel Model, CleanReport Report) Clean(OnnxModel model, bool unshareIdentities = false)
+    public static (OnnxModel Model, CleanReport Report) Clean(OnnxModel model, bool unshareIdentities = false, bool constantsAsInitializers = false)
     {
         var result = model.Clone();
         var graph = new OnnxGraph(result.Graph);
         var unshared = 0;
+        if (constantsAsInitializers)
+        {
+            foreach (var node in result.Graph.Node.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx" && n.Output.Count == 1 && !graph.IsOutput(n.Output[0])).ToList())
+            {
+                if (graph.ConstantOf(node.Output[0]) is not { } value)
+                {
+                    continue;
+                }
+
+                var copy = value.Clone();
+                copy.Name = node.Output[0];
+                result.Graph.Initializer.Add(copy);
+                result.Graph.Node.Remove(node);
+            }
+
+            graph.Invalidate();
+        }
+
         if (unshareIdentities)
         {
             foreach (var node in result.Graph.Node.Where(n => n.OpType == "Identity" && n.Input.Count == 1 && !graph.IsOutput(n.Output[0])).ToList())

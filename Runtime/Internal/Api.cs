@@ -14,7 +14,7 @@ internal static unsafe class Api
     // Table indices, grouped as in the header.
     private const int IdxGetErrorCode = 1, IdxGetErrorMessage = 2, IdxCreateEnv = 3;
     private const int IdxCreateSession = 7, IdxCreateSessionFromArray = 8, IdxRun = 9;
-    private const int IdxCreateSessionOptions = 10, IdxSetOptimizedModelFilePath = 11, IdxSetSessionExecutionMode = 13;
+    private const int IdxCreateSessionOptions = 10, IdxSetOptimizedModelFilePath = 11, IdxSetSessionExecutionMode = 13, IdxEnableProfiling = 14;
     private const int IdxEnableMemPattern = 16, IdxDisableMemPattern = 17, IdxEnableCpuMemArena = 18, IdxDisableCpuMemArena = 19;
     private const int IdxSetSessionLogSeverityLevel = 22, IdxSetSessionGraphOptimizationLevel = 23;
     private const int IdxSetIntraOpNumThreads = 24, IdxSetInterOpNumThreads = 25;
@@ -162,6 +162,14 @@ internal static unsafe class Api
         fixed (byte* p = Utf8Z(path))
         {
             Check(((delegate* unmanaged<nint, byte*, nint>)T[IdxSetOptimizedModelFilePath])(options.Pointer, p));
+        }
+    }
+
+    public static void EnableProfiling(OrtHandle options, string prefix)
+    {
+        fixed (byte* p = Utf8Z(prefix))
+        {
+            Check(((delegate* unmanaged<nint, byte*, nint>)T[IdxEnableProfiling])(options.Pointer, p));
         }
     }
 

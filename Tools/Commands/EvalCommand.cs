@@ -4,10 +4,11 @@ using System.Text.Json;
 using OnnxCnn.Cli.Internal;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Training;
+using OnnxCnn.Training.Reports;
 
 namespace OnnxCnn.Cli.Commands;
 
-/// <summary><c>onnxcnn eval MODEL --data DIR [--preprocess SPEC] [--json]</c>: accuracy, macro-F1, per-class metrics, confusion.</summary>
+/// <summary><c>onnxcnn eval MODEL --data DIR [--preprocess SPEC] [--json] [--confusion FILE.png]</c>: accuracy, macro-F1, per-class metrics, confusion.</summary>
 internal static class EvalCommand
 {
     public static Command Create(CliContext context)
@@ -17,7 +18,8 @@ internal static class EvalCommand
         var spec = new Option<string?>("--preprocess") { Description = "preprocess spec (default: the model's metadata, else imagenet)" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
-        var command = new Command("eval", "Evaluate a classifier on a labelled image folder.") { model, data, spec, batch, json };
+        var confusion = new Option<string?>("--confusion") { Description = "also draw the confusion matrix into this .png file" };
+        var command = new Command("eval", "Evaluate a classifier on a labelled image folder.") { model, data, spec, batch, json, confusion };
         command.SetAction(async (r, cancellationToken) =>
         {
             var onnx = GraphFiles.Load(r.GetValue(model)!);
@@ -33,6 +35,11 @@ internal static class EvalCommand
             pipeline.Warning += w => context.Error.WriteLine("warning: " + w);
             var (loss, accuracy, metrics) = await FineTuner.EvaluateAsync(onnx, pipeline, Enumerable.Range(0, dataset.Items.Count).ToArray(), dataset.Classes, parsed, cancellationToken).ConfigureAwait(false);
             var m = metrics!;
+            if (r.GetValue(confusion) is { } png)
+            {
+                TrainingCharts.SaveConfusion(png, m);
+            }
+
             if (r.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new

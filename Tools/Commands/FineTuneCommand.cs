@@ -22,8 +22,13 @@ internal static class FineTuneCommand
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
         var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 0.01f, Description = "learning rate" };
-        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd | adam | adamw" };
-        var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => 0.9f, Description = "SGD momentum" };
+        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd | rmsprop | adam | adamw" };
+        var momentum = new Option<float?>("--momentum") { Description = "momentum of SGD (default 0.9) or RMSprop (default 0)" };
+        var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => 0.99f, Description = "RMSprop smoothing constant" };
+        var centered = new Option<bool>("--centered") { Description = "centered RMSprop" };
+        var clip = new Option<float>("--clip-grad-norm") { Description = "clip the global L2 norm of all gradients to this value (0 = no clipping)" };
+        var loss = new Option<string>("--loss") { DefaultValueFactory = _ => "softmax", Description = "softmax (cross-entropy) | bce (sigmoid binary cross-entropy, 2 classes, one output unit)" };
+        var lrGroups = new Option<string[]>("--lr-group") { Description = "GLOBS=MULT: parameters matching the comma-separated globs train at MULT × the learning rate (repeatable)", AllowMultipleArgumentsPerToken = false };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var weightDecay = new Option<float>("--weight-decay") { Description = "weight decay" };
         var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing" };
@@ -41,7 +46,7 @@ internal static class FineTuneCommand
         var workflow = new FineTuneWorkflowArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
+            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
         };
         workflow.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
@@ -52,9 +57,26 @@ internal static class FineTuneCommand
                 "sgd" => OptimizerKind.Sgd,
                 "adam" => OptimizerKind.Adam,
                 "adamw" => OptimizerKind.AdamW,
-                "rmsprop" => throw new UsageException("--optimizer rmsprop is not implemented yet (sgd, adam, adamw are)."),
-                var o => throw new UsageException($"--optimizer '{o}' is not one of sgd, adam, adamw."),
+                "rmsprop" => OptimizerKind.RmsProp,
+                var o => throw new UsageException($"--optimizer '{o}' is not one of sgd, rmsprop, adam, adamw."),
             };
+            var lossKind = r.GetValue(loss)!.ToLowerInvariant() switch
+            {
+                "softmax" => LossKind.SoftmaxCrossEntropy,
+                "bce" => LossKind.SigmoidBinaryCrossEntropy,
+                var l => throw new UsageException($"--loss '{l}' is not softmax or bce."),
+            };
+            if (lossKind == LossKind.SigmoidBinaryCrossEntropy && dataset.Classes.Count != 2)
+            {
+                throw new UsageException($"--loss bce needs exactly 2 classes; the data has {dataset.Classes.Count} ({string.Join(", ", dataset.Classes)}).");
+            }
+
+            if (r.GetValue(clip) < 0)
+            {
+                throw new UsageException("--clip-grad-norm must be ≥ 0.");
+            }
+
+            var groups = (r.GetValue(lrGroups) ?? []).Select((g, i) => ParseGroup(g, i + 1)).ToArray();
             if (r.GetValue(epochs) < 1 || r.GetValue(batch) < 1)
             {
                 throw new UsageException("--epochs and --batch must be at least 1.");
@@ -67,7 +89,9 @@ internal static class FineTuneCommand
                 Hidden = r.GetValue(hidden)?.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray() ?? [],
                 Spec = new TrainingSpec
                 {
-                    Trainable = globs, UnfreezeFrom = r.GetValue(unfreeze), Optimizer = kind, Momentum = kind == OptimizerKind.Sgd ? r.GetValue(momentum) : 0,
+                    Trainable = globs, UnfreezeFrom = r.GetValue(unfreeze), Optimizer = kind,
+                    Momentum = kind switch { OptimizerKind.Sgd => r.GetValue(momentum) ?? 0.9f, OptimizerKind.RmsProp => r.GetValue(momentum) ?? 0, _ => 0 },
+                    Alpha = r.GetValue(alpha), Centered = r.GetValue(centered), ClipGradNorm = r.GetValue(clip), Loss = lossKind, LearningRateGroups = groups,
                     Nesterov = r.GetValue(nesterov), WeightDecay = r.GetValue(weightDecay), LabelSmoothing = r.GetValue(smoothing),
                 },
                 Epochs = r.GetValue(epochs),
@@ -107,5 +131,18 @@ internal static class FineTuneCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>"GLOBS=MULT" → a group named groupN.</summary>
+    private static LearningRateGroup ParseGroup(string text, int index)
+    {
+        var at = text.LastIndexOf('=');
+        var globs = at > 0 ? text[..at].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        if (globs.Length == 0 || !float.TryParse(text[(at + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var multiplier) || !(multiplier >= 0) || float.IsInfinity(multiplier))
+        {
+            throw new UsageException($"--lr-group '{text}' is not GLOBS=MULT (e.g. '/layer4/*=0.1').");
+        }
+
+        return new LearningRateGroup($"group{index}", globs, multiplier);
     }
 }

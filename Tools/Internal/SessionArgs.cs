@@ -10,10 +10,13 @@ internal sealed class SessionArgs
 
     public Option<int> Threads { get; } = new("--threads") { Description = "intra-op threads (0 = ONNX Runtime's default, one per core)" };
 
+    public Option<string?> Profile { get; } = new("--profile") { Description = "write ONNX Runtime's per-node timing (Chrome trace JSON) to PREFIX_<date>.json" };
+
     public void AddTo(Command command)
     {
         command.Add(Device);
         command.Add(Threads);
+        command.Add(Profile);
     }
 
     public SessionOptions Read(ParseResult result)
@@ -35,6 +38,6 @@ internal sealed class SessionArgs
             throw new UsageException($"--threads must be 0 or more, got {threads}.");
         }
 
-        return new SessionOptions { Device = device, IntraOpThreads = threads };
+        return new SessionOptions { Device = device, IntraOpThreads = threads, ProfilingPrefix = result.GetValue(Profile) };
     }
 }

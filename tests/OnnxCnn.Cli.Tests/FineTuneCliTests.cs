@@ -66,9 +66,9 @@ public class FineTuneCliTests
     {
         using var dir = new TempDir();
         var data = MakeDataset(dir, 2);
-        var (code, _, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("o"), "--optimizer", "rmsprop");
+        var (code, _, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("o"), "--optimizer", "lbfgs");
         Assert.Equal(2, code);
-        Assert.Equal("error: --optimizer rmsprop is not implemented yet (sgd, adam, adamw are).", stderr.Trim());
+        Assert.Equal("error: --optimizer 'lbfgs' is not one of sgd, rmsprop, adam, adamw.", stderr.Trim());
     }
 }
 

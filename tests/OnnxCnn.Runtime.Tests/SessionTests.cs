@@ -190,6 +190,28 @@ public class SessionTests
     }
 
     [Fact]
+    public void Options_ProfilingPrefix_WritesPerNodeTraceOnDispose()
+    {
+        using var dir = new TempDir();
+        var options = new SessionOptions { ProfilingPrefix = dir.File("trace") };
+        var copy = options.Clone();
+        copy.ConfigEntries["x"] = "y";
+        Assert.Empty(options.ConfigEntries);
+        using (var session = InferenceSession.FromBytes(Models.SmallCnn(), options))
+        {
+            using var x = RandomImage(1);
+            using var result = session.Run(x);
+        }
+
+        var file = Assert.Single(Directory.GetFiles(dir.Path, "trace_*.json"));
+        using var trace = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+        var kernels = trace.RootElement.EnumerateArray()
+            .Where(ev => ev.TryGetProperty("cat", out var cat) && cat.GetString() == "Node")
+            .Select(ev => ev.GetProperty("name").GetString()!).ToList();
+        Assert.Contains(kernels, k => k.EndsWith("_kernel_time", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Options_NegativeThreads_AreRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => InferenceSession.FromBytes(Models.AddSelf(), new SessionOptions { IntraOpThreads = -1 }));

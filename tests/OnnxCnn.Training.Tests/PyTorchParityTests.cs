@@ -54,7 +54,7 @@ public class PyTorchParityTests
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray(), 1e-3);
     }
 
-    private static float[] Load(string path)
+    internal static float[] Load(string path)
     {
         using var t = Npy.Read(path);
         return t switch
