@@ -6,6 +6,7 @@ using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
+using OnnxCnn.Training.Internal;
 using OnnxCnn.Training.Reports;
 
 namespace OnnxCnn.Training;
@@ -21,8 +22,8 @@ public enum TrainingMode
     EndToEnd,
 }
 
-/// <summary>A fine-tuning run's settings.</summary>
-public sealed class FineTuneOptions
+/// <summary>A fine-tuning run's settings (a record: <c>with</c> copies every setting, e.g. per stage or fold).</summary>
+public sealed partial record FineTuneOptions
 {
     /// <summary>How the frozen prefix is run.</summary>
     public TrainingMode Mode { get; init; } = TrainingMode.Auto;
@@ -95,7 +96,7 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 /// model (labels and preprocessing in its metadata), labels.txt, history.csv, metrics.json and the
 /// training artifacts, all written atomically.
 /// </summary>
-public static class FineTuner
+public static partial class FineTuner
 {
     /// <summary>Metadata key holding the class labels, one per line.</summary>
     public const string LabelsKey = "onnxcnn.labels";
@@ -103,9 +104,17 @@ public static class FineTuner
     /// <summary>Metadata key holding the preprocessing spec.</summary>
     public const string PreprocessKey = "onnxcnn.preprocess";
 
-    /// <summary>Runs the fine-tune and writes its outputs into <paramref name="outputDirectory"/>; <paramref name="progress"/> gets each epoch.</summary>
+    /// <summary>
+    /// Runs the fine-tune (both stages when <see cref="FineTuneOptions.SecondStage"/> is set) and writes its outputs into
+    /// <paramref name="outputDirectory"/>; <paramref name="progress"/> gets each epoch, <see cref="FineTuneOptions.Progress"/> each step.
+    /// </summary>
     public static async Task<IReadOnlyList<EpochResult>> RunAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, string outputDirectory,
-        Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default)
+        Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default) =>
+        (await RunOutcomeAsync(model, data, options, outputDirectory, progress, warning, cancellationToken).ConfigureAwait(false)).History;
+
+    /// <summary>One stage: the training loop over <paramref name="options"/>' epochs, numbered after <see cref="FineTuneOptions.PriorHistory"/>.</summary>
+    private static async Task<StageOutcome> RunStageAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, string outputDirectory,
+        Action<EpochResult>? progress, Action<string>? warning, CancellationToken cancellationToken)
     {
         var classes = data.Classes.Count;
         var binary = options.Spec.Loss == LossKind.SigmoidBinaryCrossEntropy;
@@ -123,7 +132,7 @@ public static class FineTuner
             throw new ArgumentException($"the new head has {requested} classes but the data has {classes} ({string.Join(", ", data.Classes)}).");
         }
 
-        var (train, validation) = options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed) : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
+        var (train, validation) = options.Split is { } split ? split : options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed) : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
         var spec = options.Spec;
         if (options.ClassWeights)
         {
@@ -136,7 +145,7 @@ public static class FineTuner
             spec = spec with { Trainable = [.. spec.Trainable, "/head/*"] };
         }
 
-        using var session = TrainingSession.Create(headed, spec);
+        using var session = TrainingSession.Create(headed, spec, options.Session);
         var loader = BatchPipeline.DefaultLoader(data, options.Preprocess);
         var trainPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess, Augment = options.Augment, Seed = options.Seed }, loader);
         var evalPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess }, loader);
@@ -154,8 +163,9 @@ public static class FineTuner
         };
         var cache = mode == TrainingMode.FeatureCache ? new Dictionary<int, float[]>() : null;
         long[]? featureShape = null;
-        var history = new List<EpochResult>();
-        var firstEpoch = 1;
+        var offset = options.PriorHistory.Count;
+        var history = new List<EpochResult>(options.PriorHistory);
+        var firstEpoch = offset + 1;
         if (options.Resume)
         {
             // Parameters, optimiser state and step come from the checkpoint; shuffling and augmentation
@@ -168,7 +178,7 @@ public static class FineTuner
 
             var meta = session.LoadCheckpoint(last);
             firstEpoch = int.Parse(meta["epoch"], CultureInfo.InvariantCulture) + 1;
-            history.AddRange(ReadHistory(Path.Combine(outputDirectory, "history.csv")).Take(firstEpoch - 1));
+            history.AddRange(ReadHistory(Path.Combine(outputDirectory, "history.csv")).Where(h => h.Epoch > offset).Take(firstEpoch - 1 - offset));
         }
 
         var (height, width) = trainPipeline.OutputSize;
@@ -176,14 +186,17 @@ public static class FineTuner
         var stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = stepsPerEpoch * options.Epochs;
         var globalStep = session.StepCount;
-        var bestLoss = history.Select(h => h.ValidationLoss).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.PositiveInfinity).Min();
+        var bestLoss = history.Where(h => h.Epoch > offset).Select(h => h.ValidationLoss).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.PositiveInfinity).Min();
         var sinceBest = 0;
         Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
         var bestCheckpoint = Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx");
         float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
-        for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
+        using var stepLog = options.StepLog is null ? null
+            : StepLog.Open(options.StepLog, options.Resume || options.PriorSteps > 0 ? options.PriorSteps + session.StepCount : null);
+        for (var epoch = firstEpoch; epoch <= offset + options.Epochs; epoch++)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
+            var batchInEpoch = 0;
             var order = options.Balanced
                 ? Splits.BalancedEpoch(train.Select(i => data.Items[i].Label).ToArray(), options.Seed, epoch).Select(i => train[i]).ToArray()
                 : options.NoShuffle ? train : Splits.Shuffle(train, options.Seed, epoch);
@@ -215,6 +228,9 @@ public static class FineTuner
 
                     correct += best == labels[i] ? 1 : 0;
                 }
+
+                stepLog?.Write(options.PriorSteps + session.StepCount, loss);
+                Report(options, epoch, offset, ++batchInEpoch, stepsPerEpoch, lossSum, correct, seen, started.Elapsed);
             }
 
             if (cache is not null && cache.Count > 0)
@@ -273,11 +289,12 @@ public static class FineTuner
             }
 
             var (valLoss, valAccuracy, _) = validation.Length > 0
-                ? await EvaluateAsync(Export(session, binary), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)
+                ? await EvaluateAsync(Export(session, binary), evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
                 : (double.NaN, double.NaN, null);
             var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), seen == 0 ? double.NaN : (double)correct / seen, valLoss, valAccuracy,
                 schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, totalSteps), started.Elapsed.TotalSeconds);
             history.Add(result);
+            stepLog?.Flush();
             progress?.Invoke(result);
 
             // History, last checkpoint every epoch, best on validation improvement; all written atomically.
@@ -303,20 +320,20 @@ public static class FineTuner
         }
 
         var final = Export(session, binary);
-        final.Proto.MetadataProps.Add(new StringStringEntryProto { Key = LabelsKey, Value = string.Join('\n', data.Classes) });
-        final.Proto.MetadataProps.Add(new StringStringEntryProto { Key = PreprocessKey, Value = options.Preprocess.ToString() });
-        var metrics = validation.Length > 0
-            ? (await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken).ConfigureAwait(false)).Metrics
-            : null;
+        SetMetadata(final, LabelsKey, string.Join('\n', data.Classes));
+        SetMetadata(final, PreprocessKey, options.Preprocess.ToString());
+        var (finalLoss, _, metrics) = validation.Length > 0
+            ? await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
+            : (double.NaN, double.NaN, null);
         WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode);
-        return history;
+        return new StageOutcome(history, finalLoss, metrics, session.Graph.Parameters, mode);
     }
 
     /// <summary>Loss, accuracy and full metrics of a model on dataset samples.</summary>
     public static async Task<(double Loss, double Accuracy, ClassificationMetrics? Metrics)> EvaluateAsync(OnnxModel model, BatchPipeline pipeline, IReadOnlyList<int> indices,
-        IReadOnlyList<string> classes, PreprocessSpec preprocess, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> classes, PreprocessSpec preprocess, CancellationToken cancellationToken = default, SessionOptions? sessionOptions = null)
     {
-        using var inference = InferenceSession.FromBytes(model.ToBytes());
+        using var inference = InferenceSession.FromBytes(model.ToBytes(), sessionOptions);
         var probabilities = model.Graph.Node.LastOrDefault(n => n.Output.Contains(model.Graph.Output[0].Name))?.OpType == "Softmax";
         var scores = new List<float>();
         var labels = new List<int>();

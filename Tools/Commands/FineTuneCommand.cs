@@ -43,10 +43,12 @@ internal static class FineTuneCommand
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
         var patience = new Option<int>("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
+        var workflow = new FineTuneWorkflowArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
             model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
         };
+        workflow.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
             var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
@@ -122,13 +124,10 @@ internal static class FineTuneCommand
                 },
                 Balanced = r.GetValue(balanced),
             };
+            options = workflow.Apply(r, options, dataset, explicitValidation: r.GetResult(valSplit) is { Implicit: false });
             var onnx = GraphFiles.Load(r.GetValue(model)!);
             context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
-            await FineTuner.RunAsync(onnx, dataset, options, r.GetValue(output)!,
-                e => context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {e.Epoch}/{options.Epochs}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}{(double.IsNaN(e.ValidationLoss) ? "" : string.Create(CultureInfo.InvariantCulture, $", val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1}"))} ({e.Seconds:F1} s)")),
-                w => context.Error.WriteLine("warning: " + w), cancellationToken).ConfigureAwait(false);
-            context.Out.WriteLine($"wrote {Path.Combine(r.GetValue(output)!, "model.onnx")}, labels.txt, history.csv, metrics.json, artifacts/");
+            await workflow.RunAsync(context, r, onnx, dataset, options, r.GetValue(output)!, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using OnnxCnn.Graphs;
+using OnnxCnn.Preprocess;
+using OnnxCnn.Training;
+
+namespace OnnxCnn.Cli.Internal;
+
+/// <summary>
+/// The workflow options of <c>finetune</c> — <c>--two-stage</c> with its stage options, <c>--kfold</c>,
+/// <c>--log-steps</c>, <c>--device</c>/<c>--threads</c> — and the run with its progress view.
+/// </summary>
+internal sealed class FineTuneWorkflowArgs
+{
+    private readonly SessionArgs session = new();
+    private readonly Option<bool> twoStage = new("--two-stage") { Description = "stage 1 trains the new head with the base frozen; stage 2 trains --unfreeze-from/--trainable with the head" };
+    private readonly Option<int?> stage1Epochs = new("--stage1-epochs") { Description = "epochs of stage 1 (default --epochs)" };
+    private readonly Option<int?> stage2Epochs = new("--stage2-epochs") { Description = "epochs of stage 2 (default --epochs)" };
+    private readonly Option<float?> stage2Lr = new("--stage2-lr") { Description = "learning rate of stage 2 (default --lr / 10)" };
+    private readonly Option<int?> kfold = new("--kfold") { Description = "stratified K-fold cross-validation: one training per fold into fold-i/, mean ± std in metrics.json" };
+    private readonly Option<string?> logSteps = new("--log-steps") { Description = "CSV file that gets step,loss for every optimiser step" };
+
+    public void AddTo(Command command)
+    {
+        command.Add(twoStage);
+        command.Add(stage1Epochs);
+        command.Add(stage2Epochs);
+        command.Add(stage2Lr);
+        command.Add(kfold);
+        command.Add(logSteps);
+        session.AddTo(command);
+    }
+
+    /// <summary>Checks the workflow options against each other and folds them into <paramref name="options"/>.</summary>
+    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation)
+    {
+        var two = r.GetValue(twoStage);
+        foreach (var stageOption in new Option[] { stage1Epochs, stage2Epochs, stage2Lr })
+        {
+            if (!two && r.GetResult(stageOption) is not null)
+            {
+                throw new UsageException($"{stageOption.Name} belongs to --two-stage.");
+            }
+        }
+
+        if (r.GetValue(kfold) is { } k)
+        {
+            if (k < 2)
+            {
+                throw new UsageException($"--kfold must be at least 2, got {k}.");
+            }
+
+            if (k > dataset.Items.Count)
+            {
+                throw new UsageException($"--kfold {k} needs at least {k} images; the data has {dataset.Items.Count}.");
+            }
+
+            if (explicitValidation)
+            {
+                throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val-split.");
+            }
+        }
+
+        options = options with { Session = session.Read(r), StepLog = r.GetValue(logSteps) };
+        if (!two)
+        {
+            return options;
+        }
+
+        var spec = options.Spec;
+        if (spec.Trainable.Count == 0 && spec.UnfreezeFrom is null)
+        {
+            throw new UsageException("--two-stage needs a stage-2 selection: --unfreeze-from TENSOR or --trainable GLOBS (stage 1 trains the head only).");
+        }
+
+        var epochs1 = r.GetValue(stage1Epochs) ?? options.Epochs;
+        var epochs2 = r.GetValue(stage2Epochs) ?? options.Epochs;
+        if (epochs1 < 1 || epochs2 < 1)
+        {
+            throw new UsageException($"--stage1-epochs and --stage2-epochs must be at least 1, got {epochs1} and {epochs2}.");
+        }
+
+        if (r.GetValue(stage2Lr) is < 0)
+        {
+            throw new UsageException($"--stage2-lr must not be negative, got {r.GetValue(stage2Lr)!.Value.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        return options with
+        {
+            Epochs = epochs1,
+            Spec = spec with { Trainable = [], UnfreezeFrom = null },
+            SecondStage = new TwoStageOptions { Trainable = spec.Trainable, UnfreezeFrom = spec.UnfreezeFrom, Epochs = epochs2, LearningRate = r.GetValue(stage2Lr) },
+        };
+    }
+
+    /// <summary>Runs the fine-tune (or the K folds) with a progress view and prints where the results went.</summary>
+    public async Task RunAsync(CliContext context, ParseResult r, OnnxModel model, ImageDataset dataset, FineTuneOptions options, string output, CancellationToken cancellationToken)
+    {
+        var folds = r.GetValue(kfold) ?? 0;
+        var epochs = options.Epochs + (options.SecondStage?.Epochs ?? 0);
+        CrossValidationResult? crossValidation = null;
+        await FineTuneView.RunAsync(context, folds, epochs, async view =>
+        {
+            var withView = options with { Progress = view };
+            void Warn(string w) => context.Error.WriteLine("warning: " + w);
+            if (folds > 0)
+            {
+                crossValidation = await FineTuner.CrossValidateAsync(model, dataset, withView, folds, output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await FineTuner.RunAsync(model, dataset, withView, output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+            }
+        }, options.SecondStage is not null).ConfigureAwait(false);
+        if (crossValidation is { } cv)
+        {
+            context.Out.WriteLine($"{folds}-fold cross-validation (each fold's model on its held-out fold, mean ± std):");
+            foreach (var f in cv.Folds)
+            {
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  fold {f.Fold}: accuracy {f.ValidationAccuracy:F3}, loss {f.ValidationLoss:F3}, macro-F1 {f.MacroF1:F3}"));
+            }
+
+            context.Out.WriteLine($"accuracy {cv.Accuracy}");
+            context.Out.WriteLine($"loss {cv.Loss}");
+            context.Out.WriteLine($"macro-F1 {cv.MacroF1}");
+            context.Out.WriteLine($"wrote {Path.Combine(output, "fold-1")} … fold-{folds}/ (a model, history and metrics each) and {Path.Combine(output, "metrics.json")}");
+        }
+        else
+        {
+            context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
+        }
+    }
+}
