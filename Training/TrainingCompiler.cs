@@ -55,7 +55,10 @@ public sealed class TrainingGraph
     /// <summary>Optimiser state inputs (zeros before the first step).</summary>
     public IReadOnlyList<string> State { get; }
 
-    /// <summary>For each parameter and state input, the output holding its new value.</summary>
+    /// <summary>BatchNormalization running means and variances carried between steps (training-mode BN), initialised from the model.</summary>
+    public IReadOnlyList<string> RunningStatistics { get; internal init; } = [];
+
+    /// <summary>For each parameter, state input and running statistic, the output holding its new value.</summary>
     public IReadOnlyDictionary<string, string> UpdatedOutputs { get; }
 
     /// <summary>The tensor of the original model whose value the loss is computed from (before any final Softmax).</summary>
@@ -116,6 +119,26 @@ public static class TrainingCompiler
             }
         }
 
+        // Training-mode BatchNormalization: batch statistics forward; running statistics become carried state.
+        var rules = new BackwardRules(emitter, shapes);
+        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
+        var running = new List<string>();
+        if (spec.BatchNorm == BatchNormMode.Train)
+        {
+            foreach (var node in region.Where(n => n.OpType == "BatchNormalization"))
+            {
+                foreach (var (statistic, newValue) in rules.UseBatchStatistics(node))
+                {
+                    var init = g.Initializer.FirstOrDefault(t => t.Name == statistic)
+                        ?? throw BackwardRules.Unsupported(node, $"its running statistic '{statistic}' is not an initializer");
+                    g.Initializer.Remove(init);
+                    g.Input.Add(ShapeInference.ToValueInfo(statistic, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+                    updated[statistic] = newValue;
+                    running.Add(statistic);
+                }
+            }
+        }
+
         // Loss: softmax cross-entropy (optionally label-smoothed), mean over the batch.
         var classes = shapes[logits].Dims is { Length: 2 } d && d[1].IsKnown ? d[1].Value
             : throw new InvalidOperationException($"logits '{logits}' must be [batch, classes] with a known class count, not {shapes[logits]}.");
@@ -163,7 +186,6 @@ public static class TrainingCompiler
         }
 
         var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
-        var rules = new BackwardRules(emitter, shapes);
         foreach (var node in region.Reverse())
         {
             if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
@@ -189,7 +211,6 @@ public static class TrainingCompiler
             }
         }
 
-        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
         var state = new List<string>();
         g.Output.Clear();
         g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
@@ -224,8 +245,13 @@ public static class TrainingCompiler
             g.Output.Add(new ValueInfoProto { Name = updated[p] });
         }
 
+        foreach (var statistic in running)
+        {
+            g.Output.Add(new ValueInfoProto { Name = updated[statistic] });
+        }
+
         new OnnxGraph(g).Validate();
-        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits);
+        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits) { RunningStatistics = running };
     }
 
     private static string Sum(GraphEmitter e, List<string> parts) => parts.Count == 1 ? parts[0] : e.Node("Sum", parts, "grad_sum");

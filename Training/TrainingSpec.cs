@@ -11,6 +11,15 @@ public enum OptimizerKind
     AdamW,
 }
 
+/// <summary>How BatchNormalization layers in the trainable part behave while training.</summary>
+public enum BatchNormMode
+{
+    /// <summary>Running statistics, left unchanged (inference mode; the fine-tuning default).</summary>
+    Frozen,
+    /// <summary>Batch statistics, with the running statistics updated as PyTorch's model.train() does.</summary>
+    Train,
+}
+
 /// <summary>What to train and how.</summary>
 public sealed class TrainingSpec
 {
@@ -46,6 +55,9 @@ public sealed class TrainingSpec
 
     /// <summary>Label smoothing of the cross-entropy (0 = none).</summary>
     public float LabelSmoothing { get; init; }
+
+    /// <summary>BatchNormalization in the step graph: frozen statistics (default) or batch statistics with running updates.</summary>
+    public BatchNormMode BatchNorm { get; init; } = BatchNormMode.Frozen;
 
     /// <summary>Adds "grad:NAME" outputs with each parameter's gradient (for checks and debugging).</summary>
     public bool ExposeGradients { get; init; }

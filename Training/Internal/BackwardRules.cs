@@ -250,7 +250,8 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
 
                 break;
             case "BatchNormalization":
-                foreach (var r in FrozenBatchNorm(node, dY, wanted))
+                foreach (var r in trainingBatchNorms.TryGetValue(node.Output[0], out var batchStatistics)
+                    ? TrainingBatchNormBackward(batchStatistics, dY, wanted) : FrozenBatchNorm(node, dY, wanted))
                 {
                     yield return r;
                 }

@@ -212,13 +212,14 @@ public class GradientCheckTests
     /// The absolute tolerance is 2e-3, or <paramref name="fractionOfLargest"/> of the parameter's
     /// largest gradient when given (for small gradients, where 2e-3 would hide a wrong rule).
     /// </summary>
-    internal static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null, int every = 0, double fractionOfLargest = 0)
+    internal static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null, int every = 0, double fractionOfLargest = 0,
+        BatchNormMode batchNorm = BatchNormMode.Frozen)
     {
         inputShape ??= [3, 2, size, size];
         var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
         var input = Random(count, 21);
         var labels = Enumerable.Range(0, (int)inputShape[0]).Select(i => (long)(i % 3)).ToArray();
-        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true, ClassWeights = classWeights };
+        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true, ClassWeights = classWeights, BatchNorm = batchNorm };
         using var session = TrainingSession.Create(model, spec);
         using var x = Tensor<float>.FromSpan(input, inputShape);
         using var y = Tensor<long>.FromSpan(labels, labels.Length);
@@ -235,8 +236,8 @@ public class GradientCheckTests
             foreach (var i in indices)
             {
                 const float eps = 1e-2f;
-                var plus = LossWith(model, p, original, i, eps, x, y, classWeights);
-                var minus = LossWith(model, p, original, i, -eps, x, y, classWeights);
+                var plus = LossWith(model, p, original, i, eps, x, y, spec);
+                var minus = LossWith(model, p, original, i, -eps, x, y, spec);
                 var numeric = (plus - minus) / (2 * eps);
                 Assert.True(Math.Abs(numeric - analytic[i]) <= absolute + (2e-2 * Math.Abs(analytic[i])),
                     $"{p}[{i}]: analytic {analytic[i]}, finite difference {numeric}");
@@ -244,7 +245,7 @@ public class GradientCheckTests
         }
     }
 
-    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y, IReadOnlyList<float>? classWeights)
+    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y, TrainingSpec spec)
     {
         var copy = model.Clone();
         var values = (float[])original.Clone();
@@ -253,7 +254,7 @@ public class GradientCheckTests
         init.ClearRawData();
         init.FloatData.Clear();
         init.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = classWeights });
+        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = spec.ClassWeights, BatchNorm = spec.BatchNorm });
         return session.Step(x, y, 0f);
     }
 }
