@@ -139,6 +139,15 @@ public static class TrainingCompiler
             }
         }
 
+        if (spec.Dropout)
+        {
+            var ordinal = 0;
+            foreach (var node in region.Where(n => n.OpType == "Dropout"))
+            {
+                rules.UseDropoutMask(node, spec.DropoutSeed, ordinal++);
+            }
+        }
+
         // Loss: softmax cross-entropy (optionally label-smoothed), mean over the batch.
         var classes = shapes[logits].Dims is { Length: 2 } d && d[1].IsKnown ? d[1].Value
             : throw new InvalidOperationException($"logits '{logits}' must be [batch, classes] with a known class count, not {shapes[logits]}.");

@@ -59,6 +59,12 @@ public sealed class TrainingSpec
     /// <summary>BatchNormalization in the step graph: frozen statistics (default) or batch statistics with running updates.</summary>
     public BatchNormMode BatchNorm { get; init; } = BatchNormMode.Frozen;
 
+    /// <summary>Dropout active while training (inverted dropout, PyTorch's model.train()); false keeps it the identity.</summary>
+    public bool Dropout { get; init; } = true;
+
+    /// <summary>Seed of the dropout masks; a mask depends only on this, the node and the step number.</summary>
+    public int DropoutSeed { get; init; }
+
     /// <summary>Adds "grad:NAME" outputs with each parameter's gradient (for checks and debugging).</summary>
     public bool ExposeGradients { get; init; }
 }

@@ -26,10 +26,10 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
         {
             case "Identity":
             case "Dropout":
-                // Inference-mode dropout is the identity; training-mode dropout is rewritten before differentiation.
+                // Inference-mode dropout is the identity; training-mode dropout multiplies by its forward's scaled mask.
                 if (wanted(0))
                 {
-                    yield return (0, dY);
+                    yield return (0, node.OpType == "Dropout" && dropoutMasks.TryGetValue(node.Output[0], out var mask) ? e.Node("Mul", [dY, mask], "ddropout") : dY);
                 }
 
                 break;
