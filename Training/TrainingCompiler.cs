@@ -43,6 +43,13 @@ public sealed class TrainingGraph
     /// <summary>The training-step graph.</summary>
     public OnnxModel Step { get; }
 
+    /// <summary>
+    /// The eval graph: the step graph's forward with BatchNorm in inference mode and dropout off,
+    /// taking the same input, labels, parameters (and running statistics) and giving only the loss
+    /// and the logits, so current values are evaluated without exporting a model.
+    /// </summary>
+    public OnnxModel Eval { get; internal init; } = null!;
+
     /// <summary>The frozen part up to <see cref="Input"/>, or null when everything from the model input trains.</summary>
     public OnnxModel? Prefix { get; }
 
@@ -105,6 +112,8 @@ public static class TrainingCompiler
             g.Input.Add(ShapeInference.ToValueInfo(p, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
         }
 
+        // The eval graph: the same suffix forward (BN inference mode, dropout off), parameters as inputs.
+        var eval = step.Clone();
         var shapes = ShapeInference.Infer(step);
         var region = new OnnxGraph(g).TopologicalOrder();
         foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
@@ -133,6 +142,8 @@ public static class TrainingCompiler
                         ?? throw BackwardRules.Unsupported(node, $"its running statistic '{statistic}' is not an initializer");
                     g.Initializer.Remove(init);
                     g.Input.Add(ShapeInference.ToValueInfo(statistic, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+                    eval.Graph.Initializer.Remove(eval.Graph.Initializer.First(t => t.Name == statistic));
+                    eval.Graph.Input.Add(g.Input[^1].Clone());
                     updated[statistic] = newValue;
                     running.Add(statistic);
                 }
@@ -154,34 +165,7 @@ public static class TrainingCompiler
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        var onehot = emitter.Node("OneHot", [TrainingGraph.LabelsInput, emitter.Longs("depth", classes), emitter.Floats("onehot_values", [0f, 1f], 2)], "onehot", GraphEmitter.Int("axis", -1));
-        var target = spec.LabelSmoothing > 0
-            ? emitter.Node("Add", [emitter.Node("Mul", [onehot, emitter.Scalar(1 - spec.LabelSmoothing)], "smooth"), emitter.Scalar(spec.LabelSmoothing / classes)], "target")
-            : onehot;
-        var logp = emitter.Node("LogSoftmax", [logits], "logp", GraphEmitter.Int("axis", 1));
-        var perSample = emitter.Node("ReduceSum", [emitter.Node("Mul", [target, logp], "tlogp"), emitter.Longs("axes", 1)], "nll", GraphEmitter.Int("keepdims", 0));
-        var difference = emitter.Node("Sub", [emitter.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t");
-        string loss, dLogits;
-        if (spec.ClassWeights is { } weights)
-        {
-            if (weights.Count != classes)
-            {
-                throw new ArgumentException($"{weights.Count} class weights for {classes} classes.");
-            }
-
-            // PyTorch: Σ w[yᵢ]·nllᵢ / Σ w[yᵢ]; the gradient of each row is scaled by w[yᵢ] / Σ w.
-            var w = emitter.Node("Gather", [emitter.Floats("class_weights", [.. weights], classes), TrainingGraph.LabelsInput], "sample_w", GraphEmitter.Int("axis", 0));
-            var total = emitter.Node("ReduceSum", [w], "w_total", GraphEmitter.Int("keepdims", 0));
-            loss = emitter.Node("Neg", [emitter.Node("Div", [emitter.Node("ReduceSum", [emitter.Node("Mul", [perSample, w], "w_nll")], "w_sum", GraphEmitter.Int("keepdims", 0)), total], "w_mean")], "loss");
-            var scale = emitter.Node("Unsqueeze", [emitter.Node("Div", [w, total], "w_scale"), emitter.Longs("w_axis", 1)], "w_col");
-            dLogits = emitter.Node("Mul", [difference, scale], "dlogits");
-        }
-        else
-        {
-            loss = emitter.Node("Neg", [emitter.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
-            var batch = emitter.Node("Cast", [emitter.Node("Slice", [emitter.ShapeOf(logits), emitter.Longs("b0", 0), emitter.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
-            dLogits = emitter.Node("Div", [difference, batch], "dlogits");
-        }
+        var (loss, dLogits) = EmitLoss(emitter, spec, logits, classes);
 
         // Backward, in reverse topological order, accumulating gradients of shared tensors.
         var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
@@ -260,7 +244,58 @@ public static class TrainingCompiler
         }
 
         new OnnxGraph(g).Validate();
-        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits) { RunningStatistics = running };
+        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits) { RunningStatistics = running, Eval = BuildEval(eval, spec, logits, classes) };
+    }
+
+    /// <summary>Mean softmax cross-entropy (label smoothing, class weights) of the logits and its gradient.</summary>
+    private static (string Loss, string DLogits) EmitLoss(GraphEmitter e, TrainingSpec spec, string logits, long classes)
+    {
+        var onehot = e.Node("OneHot", [TrainingGraph.LabelsInput, e.Longs("depth", classes), e.Floats("onehot_values", [0f, 1f], 2)], "onehot", GraphEmitter.Int("axis", -1));
+        var target = spec.LabelSmoothing > 0
+            ? e.Node("Add", [e.Node("Mul", [onehot, e.Scalar(1 - spec.LabelSmoothing)], "smooth"), e.Scalar(spec.LabelSmoothing / classes)], "target")
+            : onehot;
+        var logp = e.Node("LogSoftmax", [logits], "logp", GraphEmitter.Int("axis", 1));
+        var perSample = e.Node("ReduceSum", [e.Node("Mul", [target, logp], "tlogp"), e.Longs("axes", 1)], "nll", GraphEmitter.Int("keepdims", 0));
+        var difference = e.Node("Sub", [e.Node("Softmax", [logits], "probs", GraphEmitter.Int("axis", 1)), target], "p_minus_t");
+        string loss, dLogits;
+        if (spec.ClassWeights is { } weights)
+        {
+            if (weights.Count != classes)
+            {
+                throw new ArgumentException($"{weights.Count} class weights for {classes} classes.");
+            }
+
+            // PyTorch: Σ w[yᵢ]·nllᵢ / Σ w[yᵢ]; the gradient of each row is scaled by w[yᵢ] / Σ w.
+            var w = e.Node("Gather", [e.Floats("class_weights", [.. weights], classes), TrainingGraph.LabelsInput], "sample_w", GraphEmitter.Int("axis", 0));
+            var total = e.Node("ReduceSum", [w], "w_total", GraphEmitter.Int("keepdims", 0));
+            loss = e.Node("Neg", [e.Node("Div", [e.Node("ReduceSum", [e.Node("Mul", [perSample, w], "w_nll")], "w_sum", GraphEmitter.Int("keepdims", 0)), total], "w_mean")], "loss");
+            var scale = e.Node("Unsqueeze", [e.Node("Div", [w, total], "w_scale"), e.Longs("w_axis", 1)], "w_col");
+            dLogits = e.Node("Mul", [difference, scale], "dlogits");
+        }
+        else
+        {
+            loss = e.Node("Neg", [e.Node("ReduceMean", [perSample], "mean_nll", GraphEmitter.Int("keepdims", 0))], "loss");
+            var batch = e.Node("Cast", [e.Node("Slice", [e.ShapeOf(logits), e.Longs("b0", 0), e.Longs("b1", 1)], "batch")], "batchf", GraphEmitter.Int("to", 1));
+            dLogits = e.Node("Div", [difference, batch], "dlogits");
+        }
+
+        return (loss, dLogits);
+    }
+
+    /// <summary>Adds labels, the loss and the logits output to the eval copy of the suffix.</summary>
+    private static OnnxModel BuildEval(OnnxModel eval, TrainingSpec spec, string logits, long classes)
+    {
+        var g = eval.Graph;
+        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
+        var (loss, _) = EmitLoss(new GraphEmitter(g), spec, logits, classes);
+        g.Output.Clear();
+        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/eval/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
+        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/eval/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
+        g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
+        new OnnxGraph(g).RemoveDeadCode();
+        new OnnxGraph(g).Validate();
+        return eval;
     }
 
     private static string Sum(GraphEmitter e, List<string> parts) => parts.Count == 1 ? parts[0] : e.Node("Sum", parts, "grad_sum");
