@@ -412,6 +412,7 @@ public static partial class FineTuner
         Directory.CreateDirectory(artifacts);
         final.Save(Path.Combine(dir, "model.onnx"));
         session.Graph.Step.Save(Path.Combine(artifacts, "training_step.onnx"));
+        session.Graph.Eval.Save(Path.Combine(artifacts, "eval.onnx"));
         session.Graph.Prefix?.Save(Path.Combine(artifacts, "frozen_prefix.onnx"));
         Atomic(Path.Combine(dir, "labels.txt"), string.Join('\n', data.Classes) + "\n");
         WriteHistory(Path.Combine(dir, "history.csv"), history);

@@ -52,6 +52,13 @@ public sealed class TrainingGraph
     /// <summary>The training-step graph.</summary>
     public OnnxModel Step { get; }
 
+    /// <summary>
+    /// The eval graph: the step graph's forward with BatchNorm in inference mode and dropout off,
+    /// taking the same input, labels, parameters (and running statistics) and giving only the loss
+    /// and the logits, so current values are evaluated without exporting a model.
+    /// </summary>
+    public OnnxModel Eval { get; internal init; } = null!;
+
     /// <summary>The frozen part up to <see cref="Input"/>, or null when everything from the model input trains.</summary>
     public OnnxModel? Prefix { get; }
 
@@ -64,7 +71,10 @@ public sealed class TrainingGraph
     /// <summary>Optimiser state inputs (zeros before the first step).</summary>
     public IReadOnlyList<string> State { get; }
 
-    /// <summary>For each parameter and state input, the output holding its new value.</summary>
+    /// <summary>BatchNormalization running means and variances carried between steps (training-mode BN), initialised from the model.</summary>
+    public IReadOnlyList<string> RunningStatistics { get; internal init; } = [];
+
+    /// <summary>For each parameter, state input and running statistic, the output holding its new value.</summary>
     public IReadOnlyDictionary<string, string> UpdatedOutputs { get; }
 
     /// <summary>The tensor of the original model whose value the loss is computed from (before any final Softmax).</summary>
@@ -116,6 +126,8 @@ public static class TrainingCompiler
             g.Input.Add(ShapeInference.ToValueInfo(p, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
         }
 
+        // The eval graph: the same suffix forward (BN inference mode, dropout off), parameters as inputs.
+        var eval = step.Clone();
         var shapes = ShapeInference.Infer(step);
         var region = new OnnxGraph(g).TopologicalOrder();
         foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
@@ -130,11 +142,43 @@ public static class TrainingCompiler
             }
         }
 
+        // Training-mode BatchNormalization: batch statistics forward; running statistics become carried state.
+        var rules = new BackwardRules(emitter, shapes);
+        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
+        var running = new List<string>();
+        if (spec.BatchNorm == BatchNormMode.Train)
+        {
+            foreach (var node in region.Where(n => n.OpType == "BatchNormalization"))
+            {
+                foreach (var (statistic, newValue) in rules.UseBatchStatistics(node))
+                {
+                    var init = g.Initializer.FirstOrDefault(t => t.Name == statistic)
+                        ?? throw BackwardRules.Unsupported(node, $"its running statistic '{statistic}' is not an initializer");
+                    g.Initializer.Remove(init);
+                    g.Input.Add(ShapeInference.ToValueInfo(statistic, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+                    eval.Graph.Initializer.Remove(eval.Graph.Initializer.First(t => t.Name == statistic));
+                    eval.Graph.Input.Add(g.Input[^1].Clone());
+                    updated[statistic] = newValue;
+                    running.Add(statistic);
+                }
+            }
+        }
+
+        if (spec.Dropout)
+        {
+            var ordinal = 0;
+            foreach (var node in region.Where(n => n.OpType == "Dropout"))
+            {
+                rules.UseDropoutMask(node, spec.DropoutSeed, ordinal++);
+            }
+        }
+
         // Loss (softmax cross-entropy or sigmoid BCE), mean over the batch, and its gradient in closed form.
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
         g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
         var (loss, dLogits) = LossEmitter.Emit(emitter, spec, logits, shapes[logits]);
+
 
         // Backward, in reverse topological order, accumulating gradients of shared tensors.
         var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
@@ -148,7 +192,6 @@ public static class TrainingCompiler
         }
 
         var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
-        var rules = new BackwardRules(emitter, shapes);
         foreach (var node in region.Reverse())
         {
             if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
@@ -174,7 +217,6 @@ public static class TrainingCompiler
             }
         }
 
-        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
         var state = new List<string>();
         g.Output.Clear();
         g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
@@ -226,12 +268,35 @@ public static class TrainingCompiler
         }
 
         optimizer.Finish();
+        foreach (var statistic in running)
+        {
+            g.Output.Add(new ValueInfoProto { Name = updated[statistic] });
+        }
+
         new OnnxGraph(g).Validate();
         return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits)
         {
             LearningRateGroups = spec.LearningRateGroups,
             ParameterGroups = groupOf,
+            RunningStatistics = running,
+            Eval = BuildEval(eval, spec, logits, shapes[logits]),
         };
+    }
+
+    /// <summary>Adds labels, the loss and the logits output to the eval copy of the suffix.</summary>
+    private static OnnxModel BuildEval(OnnxModel eval, TrainingSpec spec, string logits, TensorShape logitsShape)
+    {
+        var g = eval.Graph;
+        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
+        var (loss, _) = LossEmitter.Emit(new GraphEmitter(g), spec, logits, logitsShape);
+        g.Output.Clear();
+        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/eval/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
+        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/eval/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
+        g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+        g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
+        new OnnxGraph(g).RemoveDeadCode();
+        new OnnxGraph(g).Validate();
+        return eval;
     }
 
     /// <summary>Each trainable parameter's learning-rate group (the first whose globs match it); ungrouped parameters are absent.</summary>

@@ -32,6 +32,14 @@ public sealed class TrainingSession : IDisposable
             values[p] = tensor;
         }
 
+        foreach (var s in graph.RunningStatistics)
+        {
+            var data = TensorData.FromProto(initializers[s]);
+            var tensor = Tensor<float>.Create(data.Dims);
+            data.Bytes.CopyTo(tensor.Bytes);
+            values[s] = tensor;
+        }
+
         foreach (var s in graph.State)
         {
             var owner = graph.Parameters.First(p => s.StartsWith(p + ".", StringComparison.Ordinal));
@@ -67,7 +75,7 @@ public sealed class TrainingSession : IDisposable
         return new TrainingSession(clean, TrainingCompiler.Compile(clean, spec), options);
     }
 
-    /// <summary>A parameter's current value.</summary>
+    /// <summary>A parameter's (or running statistic's) current value.</summary>
     public ReadOnlySpan<float> Parameter(string name) => values[name].Span;
 
     /// <summary>The logits of the last step (computed before its update), row-major.</summary>
@@ -241,7 +249,7 @@ public sealed class TrainingSession : IDisposable
     public OnnxModel ExportInference()
     {
         var model = Source.Clone();
-        foreach (var p in Graph.Parameters)
+        foreach (var p in Graph.Parameters.Concat(Graph.RunningStatistics))
         {
             var init = model.Graph.Initializer.First(t => t.Name == p);
             init.ClearRawData();

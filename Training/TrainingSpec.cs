@@ -28,6 +28,15 @@ public enum LossKind
 /// <param name="Multiplier">The group's rate as a multiple of the base rate, used when no explicit rate is given for the group.</param>
 public sealed record LearningRateGroup(string Name, IReadOnlyList<string> Globs, float Multiplier);
 
+/// <summary>How BatchNormalization layers in the trainable part behave while training.</summary>
+public enum BatchNormMode
+{
+    /// <summary>Running statistics, left unchanged (inference mode; the fine-tuning default).</summary>
+    Frozen,
+    /// <summary>Batch statistics, with the running statistics updated as PyTorch's model.train() does.</summary>
+    Train,
+}
+
 /// <summary>What to train and how.</summary>
 public sealed record TrainingSpec
 {
@@ -87,6 +96,15 @@ public sealed record TrainingSpec
 
     /// <summary>Label smoothing (0 = none): softmax targets (1−ε)·onehot + ε/classes; binary targets (1−ε)·y + ε/2, as Keras.</summary>
     public float LabelSmoothing { get; init; }
+
+    /// <summary>BatchNormalization in the step graph: frozen statistics (default) or batch statistics with running updates.</summary>
+    public BatchNormMode BatchNorm { get; init; } = BatchNormMode.Frozen;
+
+    /// <summary>Dropout active while training (inverted dropout, PyTorch's model.train()); false keeps it the identity.</summary>
+    public bool Dropout { get; init; } = true;
+
+    /// <summary>Seed of the dropout masks; a mask depends only on this, the node and the step number.</summary>
+    public int DropoutSeed { get; init; }
 
     /// <summary>Adds "grad:NAME" outputs with each parameter's gradient (for checks and debugging).</summary>
     public bool ExposeGradients { get; init; }

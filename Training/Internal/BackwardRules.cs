@@ -8,14 +8,14 @@ namespace OnnxCnn.Training.Internal;
 /// Backward rules: given a node and the gradient of its output, emit standard-ONNX nodes for the
 /// gradients of the inputs that need one. Formulations follow TRAINING-NOTES.md (checked on ORT 1.30).
 /// </summary>
-internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
+internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
 {
     /// <summary>Operators with a rule.</summary>
     public static readonly IReadOnlySet<string> Supported = new HashSet<string>(StringComparer.Ordinal)
     {
         "Gemm", "MatMul", "Add", "Sub", "Mul", "Relu", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity",
         "Dropout", "GlobalAveragePool", "Conv", "MaxPool", "BatchNormalization", "Sigmoid", "LeakyRelu", "Clip",
-        "HardSigmoid", "HardSwish", "Transpose", "Concat", "Softmax", "Div", "ReduceMean",
+        "HardSigmoid", "HardSwish", "Transpose", "Concat", "Softmax", "Div", "ReduceMean", "AveragePool", "Pad",
     };
 
     /// <summary>Returns (input index, gradient tensor) pairs for the inputs in <paramref name="wanted"/>.</summary>
@@ -26,10 +26,10 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
         {
             case "Identity":
             case "Dropout":
-                // Inference-mode dropout is the identity; training-mode dropout is rewritten before differentiation.
+                // Inference-mode dropout is the identity; training-mode dropout multiplies by its forward's scaled mask.
                 if (wanted(0))
                 {
-                    yield return (0, dY);
+                    yield return (0, node.OpType == "Dropout" && dropoutMasks.TryGetValue(node.Output[0], out var mask) ? e.Node("Mul", [dY, mask], "ddropout") : dY);
                 }
 
                 break;
@@ -235,8 +235,23 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
                 }
 
                 break;
+            case "AveragePool":
+                if (wanted(0))
+                {
+                    yield return (0, AveragePool(node, dY));
+                }
+
+                break;
+            case "Pad":
+                if (wanted(0))
+                {
+                    yield return (0, Pad(node, dY));
+                }
+
+                break;
             case "BatchNormalization":
-                foreach (var r in FrozenBatchNorm(node, dY, wanted))
+                foreach (var r in trainingBatchNorms.TryGetValue(node.Output[0], out var batchStatistics)
+                    ? TrainingBatchNormBackward(batchStatistics, dY, wanted) : FrozenBatchNorm(node, dY, wanted))
                 {
                     yield return r;
                 }
@@ -308,158 +323,6 @@ internal sealed class BackwardRules(GraphEmitter e, ShapeInferenceResult shapes)
         {
             var c = beta == 1 ? dY : e.Node("Mul", [dY, e.Scalar(beta)], "dgemm_beta");
             yield return (2, ReduceTo(c, node.Input[2], node.Output[0]));
-        }
-    }
-
-    private IEnumerable<(int, string)> Conv(NodeProto node, string dY, Func<int, bool> wanted)
-    {
-        var x = shapes[node.Input[0]];
-        var w = shapes[node.Input[1]];
-        var y = shapes[node.Output[0]];
-        if (x.Dims is not { Length: 4 } || w.Dims is not { Length: 4 } || y.Dims is not { Length: 4 } || !w.IsFullyKnown
-            || !x.Dims[2].IsKnown || !x.Dims[3].IsKnown || !y.Dims[2].IsKnown || !y.Dims[3].IsKnown)
-        {
-            throw Unsupported(node, "Conv gradients need 2-D convolutions with known spatial sizes");
-        }
-
-        if (Attr.String(node, "auto_pad", "NOTSET") is not ("NOTSET" or "VALID"))
-        {
-            throw Unsupported(node, "Conv with auto_pad SAME is not differentiated yet; give explicit pads");
-        }
-
-        var group = Attr.Int(node, "group", 1);
-        var k = new[] { w.Dims[2].Value, w.Dims[3].Value };
-        var strides = Ints(node, "strides", 1);
-        var dilations = Ints(node, "dilations", 1);
-        var pads = Attr.Ints(node, "pads") is { Length: 4 } p ? p : new long[4];
-        if (wanted(0))
-        {
-            // dX = ConvTranspose(dY, W) with output_padding = H − ((Ho−1)s − 2p + d(k−1) + 1).
-            var outputPadding = new long[2];
-            for (var i = 0; i < 2; i++)
-            {
-                var h = x.Dims[2 + i].Value;
-                var ho = y.Dims[2 + i].Value;
-                outputPadding[i] = h - (((ho - 1) * strides[i]) - pads[i] - pads[i + 2] + (dilations[i] * (k[i] - 1)) + 1);
-            }
-
-            yield return (0, e.Node("ConvTranspose", [dY, node.Input[1]], "dconv_x",
-                GraphEmitter.Ints("strides", strides), GraphEmitter.Ints("dilations", dilations), GraphEmitter.Ints("pads", pads),
-                GraphEmitter.Ints("output_padding", outputPadding), GraphEmitter.Int("group", group), GraphEmitter.Ints("kernel_shape", k)));
-        }
-
-        if (wanted(1))
-        {
-            if (group != 1 && !(w.Dims[1].Value == 1 && w.Dims[0].Value == group))
-            {
-                throw Unsupported(node, "weight gradients of grouped (non-depthwise) convolutions are not implemented yet");
-            }
-
-            yield return (1, group == 1
-                ? WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
-                : DepthwiseWeightGradient(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
-        }
-
-        if (node.Input.Count > 2 && node.Input[2].Length > 0 && wanted(2))
-        {
-            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dconv_b", GraphEmitter.Int("keepdims", 0)));
-        }
-    }
-
-    /// <summary>
-    /// dW by taps (TRAINING-NOTES formulation b, measured faster on CPU): X transposed to C×N×H×W and
-    /// padded once; for each kernel tap a strided slice of it times dY (M×N·Ho·Wo) gives that tap's
-    /// M×C slice of the gradient.
-    /// </summary>
-    private string WeightGradientByTaps(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
-    {
-        var xt = e.Node("Transpose", [node.Input[0]], "dw_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
-        var padded = pads.Any(p => p != 0)
-            ? e.Node("Pad", [xt, e.Longs("dw_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dw_xpad")
-            : xt;
-        var dyt = e.Node("Reshape", [e.Node("Transpose", [dY], "dw_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dw_dy2", 0, -1)], "dw_dy2d");
-        var flat = e.Longs("dw_flat", 0, -1);
-        var taps = new List<string>();
-        for (var i = 0; i < k[0]; i++)
-        {
-            for (var j = 0; j < k[1]; j++)
-            {
-                var top = i * dilations[0];
-                var left = j * dilations[1];
-                var slice = e.Node("Slice", [padded, e.Longs("dw_s", top, left), e.Longs("dw_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
-                    e.Longs("dw_axes", 2, 3), e.Longs("dw_steps", strides[0], strides[1])], "dw_tap");
-                var x2 = e.Node("Reshape", [slice, flat], "dw_x2d");
-                taps.Add(e.Node("Unsqueeze", [e.Node("Gemm", [dyt, x2], "dw_gemm", GraphEmitter.Int("transB", 1)), e.Longs("dw_un", 2)], "dw_tapw"));
-            }
-        }
-
-        var stacked = taps.Count == 1 ? taps[0] : e.Node("Concat", taps, "dw_concat", GraphEmitter.Int("axis", 2));
-        return e.Node("Reshape", [stacked, e.Longs("dw_shape", 0, 0, k[0], k[1])], "dconv_w");
-    }
-
-    /// <summary>Depthwise dW (one filter per channel): per tap, Σ over batch and positions of dY × the strided slice of padded X.</summary>
-    private string DepthwiseWeightGradient(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
-    {
-        var padded = pads.Any(p => p != 0)
-            ? e.Node("Pad", [node.Input[0], e.Longs("dwd_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dwd_xpad")
-            : node.Input[0];
-        var taps = new List<string>();
-        for (var i = 0; i < k[0]; i++)
-        {
-            for (var j = 0; j < k[1]; j++)
-            {
-                var top = i * dilations[0];
-                var left = j * dilations[1];
-                var slice = e.Node("Slice", [padded, e.Longs("dwd_s", top, left), e.Longs("dwd_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
-                    e.Longs("dwd_axes", 2, 3), e.Longs("dwd_steps", strides[0], strides[1])], "dwd_tap");
-                taps.Add(e.Node("ReduceSum", [e.Node("Mul", [dY, slice], "dwd_mul"), e.Longs("dwd_r", 0, 2, 3)], "dwd_sum", GraphEmitter.Int("keepdims", 0)));
-            }
-        }
-
-        // Each tap is [C]; stack to [C, kh·kw] and shape as [C, 1, kh, kw].
-        var stacked = e.Node("Concat", taps.Select(t => e.Node("Unsqueeze", [t, e.Longs("dwd_un", 1)], "dwd_col")), "dwd_concat", GraphEmitter.Int("axis", 1));
-        return e.Node("Reshape", [stacked, e.Longs("dwd_shape", 0, 1, k[0], k[1])], "dconv_w_depthwise");
-    }
-
-    private string MaxPool(NodeProto node, string dY)
-    {
-        if (node.Output.Count < 2 || node.Output[1].Length == 0)
-        {
-            throw new InvalidOperationException($"MaxPool '{OnnxGraph.NodeLabel(node)}' must expose its Indices output before differentiation.");
-        }
-
-        // Indices are flat over N·C·H·W: scatter-add the output gradient back onto a zero tensor.
-        var shape = e.ShapeOf(node.Input[0]);
-        var total = e.Node("ReduceProd", [shape], "mp_total", GraphEmitter.Int("keepdims", 1));
-        var zeros = e.Node("ConstantOfShape", [total], "mp_zeros");
-        var flatIndices = e.Node("Reshape", [node.Output[1], e.Longs("flat", -1)], "mp_idx");
-        var flatGrad = e.Node("Reshape", [dY, e.Longs("flat", -1)], "mp_dy");
-        var scattered = e.Node("ScatterElements", [zeros, flatIndices, flatGrad], "mp_scatter", GraphEmitter.Int("axis", 0), GraphEmitter.Str("reduction", "add"));
-        return e.Node("Reshape", [scattered, shape], "dmaxpool");
-    }
-
-    private IEnumerable<(int, string)> FrozenBatchNorm(NodeProto node, string dY, Func<int, bool> wanted)
-    {
-        // Inference-mode BN is a per-channel affine: y = x̂·scale + B with x̂ = (x − mean)/√(var + ε).
-        var eps = Attr.Float(node, "epsilon", 1e-5f);
-        var channel = e.Longs("bn_shape", 1, -1, 1, 1);
-        var invStd = e.Node("Reciprocal", [e.Node("Sqrt", [e.Node("Add", [node.Input[4], e.Scalar(eps)], "bn_var")], "bn_std")], "bn_inv");
-        if (wanted(0))
-        {
-            var k = e.Node("Mul", [node.Input[1], invStd], "bn_k");
-            yield return (0, e.Node("Mul", [dY, e.Node("Reshape", [k, channel], "bn_kc")], "dbn_x"));
-        }
-
-        if (wanted(1))
-        {
-            var centred = e.Node("Sub", [node.Input[0], e.Node("Reshape", [node.Input[3], channel], "bn_meanc")], "bn_centred");
-            var xhat = e.Node("Mul", [centred, e.Node("Reshape", [invStd, channel], "bn_invc")], "bn_xhat");
-            yield return (1, e.Node("ReduceSum", [e.Node("Mul", [dY, xhat], "bn_dyx"), e.Longs("axes", 0, 2, 3)], "dbn_scale", GraphEmitter.Int("keepdims", 0)));
-        }
-
-        if (wanted(2))
-        {
-            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dbn_bias", GraphEmitter.Int("keepdims", 0)));
         }
     }
 

@@ -11,7 +11,7 @@ public class GradientCheckTests
 {
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
 
-    private static float[] Random(int n, int seed, float scale = 1f)
+    internal static float[] Random(int n, int seed, float scale = 1f)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, n).Select(_ => ((r.NextSingle() * 2) - 1) * scale).ToArray();
@@ -206,13 +206,20 @@ public class GradientCheckTests
         Assert.True(last < first * 0.3, $"loss went from {first} to {last}");
     }
 
-    private static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null)
+    /// <summary>
+    /// Checks the exposed gradient of each parameter against central differences, at its first,
+    /// middle and last element, or at every <paramref name="every"/>-th element (and the last) when given.
+    /// The absolute tolerance is 2e-3, or <paramref name="fractionOfLargest"/> of the parameter's
+    /// largest gradient when given (for small gradients, where 2e-3 would hide a wrong rule).
+    /// </summary>
+    internal static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null, int every = 0, double fractionOfLargest = 0,
+        BatchNormMode batchNorm = BatchNormMode.Frozen)
     {
         inputShape ??= [3, 2, size, size];
         var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
         var input = Random(count, 21);
         var labels = Enumerable.Range(0, (int)inputShape[0]).Select(i => (long)(i % 3)).ToArray();
-        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true, ClassWeights = classWeights };
+        var spec = new TrainingSpec { Trainable = ["*"], ExposeGradients = true, ClassWeights = classWeights, BatchNorm = batchNorm };
         using var session = TrainingSession.Create(model, spec);
         using var x = Tensor<float>.FromSpan(input, inputShape);
         using var y = Tensor<long>.FromSpan(labels, labels.Length);
@@ -220,21 +227,25 @@ public class GradientCheckTests
         foreach (var p in parameters)
         {
             var analytic = session.LastGradients[p];
+            var absolute = fractionOfLargest > 0 ? fractionOfLargest * analytic.Max(Math.Abs) : 2e-3;
             var init = model.Graph.Initializer.First(t => t.Name == p);
             var original = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(TensorData.FromProto(init).Bytes).ToArray();
-            foreach (var i in new[] { 0, original.Length / 2, original.Length - 1 }.Distinct())
+            var indices = every > 0
+                ? Enumerable.Range(0, original.Length).Where(i => i % every == 0).Append(original.Length - 1).Distinct()
+                : new[] { 0, original.Length / 2, original.Length - 1 }.Distinct();
+            foreach (var i in indices)
             {
                 const float eps = 1e-2f;
-                var plus = LossWith(model, p, original, i, eps, x, y, classWeights);
-                var minus = LossWith(model, p, original, i, -eps, x, y, classWeights);
+                var plus = LossWith(model, p, original, i, eps, x, y, spec);
+                var minus = LossWith(model, p, original, i, -eps, x, y, spec);
                 var numeric = (plus - minus) / (2 * eps);
-                Assert.True(Math.Abs(numeric - analytic[i]) <= 2e-3 + (2e-2 * Math.Abs(analytic[i])),
+                Assert.True(Math.Abs(numeric - analytic[i]) <= absolute + (2e-2 * Math.Abs(analytic[i])),
                     $"{p}[{i}]: analytic {analytic[i]}, finite difference {numeric}");
             }
         }
     }
 
-    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y, IReadOnlyList<float>? classWeights)
+    private static float LossWith(OnnxModel model, string parameter, float[] original, int index, float delta, Tensor<float> x, Tensor<long> y, TrainingSpec spec)
     {
         var copy = model.Clone();
         var values = (float[])original.Clone();
@@ -243,7 +254,7 @@ public class GradientCheckTests
         init.ClearRawData();
         init.FloatData.Clear();
         init.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = classWeights });
+        using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = spec.ClassWeights, BatchNorm = spec.BatchNorm });
         return session.Step(x, y, 0f);
     }
 }

@@ -11,6 +11,8 @@ public class PyTorchParityTests
     [Theory]
     [InlineData("small_cnn")]
     [InlineData("small_mlp_adam")]
+    [InlineData("resnet_bn_train_sgd")]
+    [InlineData("resnet_bn_train_adam")]
     public void Training_SixSteps_LossesGradientsAndWeightsMatchPyTorch(string name)
     {
         var dir = RepoPaths.Fixture("training", name);
@@ -23,6 +25,7 @@ public class PyTorchParityTests
             Optimizer = optimizer,
             Momentum = optimizer == OptimizerKind.Sgd ? c.GetProperty("momentum").GetSingle() : 0,
             ExposeGradients = true,
+            BatchNorm = c.TryGetProperty("batchnorm", out var bn) && bn.GetString() == "train" ? BatchNormMode.Train : BatchNormMode.Frozen,
         };
         var lr = c.GetProperty("lr").GetSingle();
         using var session = TrainingSession.Create(OnnxModel.Load(Path.Combine(dir, "model.onnx")), spec);
@@ -45,6 +48,14 @@ public class PyTorchParityTests
         foreach (var p in session.Graph.Parameters)
         {
             AssertClose($"final {p}", Load(Path.Combine(dir, $"final.{p}.npy")), session.Parameter(p).ToArray(), 1e-3);
+        }
+
+        // Training-mode BatchNorm: the running statistics follow PyTorch's too.
+        var buffers = c.TryGetProperty("buffers", out var b) ? b.EnumerateArray().Select(e => e.GetString()!).ToArray() : [];
+        Assert.Equal(buffers.Order(StringComparer.Ordinal), session.Graph.RunningStatistics.Order(StringComparer.Ordinal));
+        foreach (var s in buffers)
+        {
+            AssertClose($"final {s}", Load(Path.Combine(dir, $"final.{s}.npy")), session.Parameter(s).ToArray(), 1e-3);
         }
 
         // The exported inference model carries the trained weights.
