@@ -143,6 +143,11 @@ public static partial class FineTuner
             // A new head always trains.
             spec = spec with { Trainable = [.. spec.Trainable, "/head/*"] };
         }
+        else if (options.NewHeadClasses is not null && options.Hidden.Count > 0 && spec.Trainable.Count == 0 && spec.UnfreezeFrom is null)
+        {
+            // Head only: a new head's hidden layers are fresh too (the head the compiler finds is its last dense layer).
+            spec = spec with { Trainable = ["/head/*"] };
+        }
 
         using var session = TrainingSession.Create(headed, spec, TrainingSessionOptions(options.Session));
         var loader = BatchPipeline.DefaultLoader(data, options.Preprocess);
