@@ -261,32 +261,77 @@ public static partial class FineTuner
             }
             else
             {
-                await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+                // With a frozen prefix, the next batch's prefix runs while the current batch's step trains (neither
+                // session's threads spin, so the two share the cores); the steps stay in order, so results are unchanged.
+                (ImageBatch Batch, Tensor<float> X, Task<Tensor<float>> Features)? pending = null;
+                try
                 {
-                    using (batch)
+                    await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
                     {
                         long[] shape = options.Preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
-                        using var x = Tensor<float>.Wrap(batch.Buffer, shape);
-                        using var y = Tensor<long>.FromSpan(batch.Labels.AsSpan(0, batch.Count).ToArray().Select(l => (long)l).ToArray(), batch.Count);
-                        float loss;
-                        if (cache is not null)
+                        var x = Tensor<float>.Wrap(batch.Buffer, shape);
+                        if (!session.HasPrefix)
                         {
-                            using var features = session.Features(x, cancellationToken);
-                            var size = (int)(features.ElementCount / batch.Count);
-                            long[] sampleShape = [.. features.Shape.Skip(1)];
-                            for (var i = 0; i < batch.Count; i++)
+                            using (batch)
+                            using (x)
+                            using (var y = Labels(batch))
                             {
-                                cache.Add(batch.Indices[i], sampleShape, features.Span.Slice(i * size, size));
+                                Account(session.Step(x, y, NextRate(), cancellationToken), batch.Count, batch.Labels.AsSpan(0, batch.Count));
                             }
 
-                            loss = session.StepOnFeatures(features, y, NextRate(), cancellationToken);
-                        }
-                        else
-                        {
-                            loss = session.Step(x, y, NextRate(), cancellationToken);
+                            continue;
                         }
 
-                        Account(loss, batch.Count, batch.Labels.AsSpan(0, batch.Count));
+                        var previous = pending;
+                        pending = (batch, x, Task.Run(() => session.Features(x, cancellationToken), cancellationToken));
+                        if (previous is { } ready)
+                        {
+                            await StepOnPrefixed(ready).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (pending is { } last)
+                    {
+                        pending = null;
+                        await StepOnPrefixed(last).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (pending is { } abandoned)
+                    {
+                        try
+                        {
+                            (await abandoned.Features.ConfigureAwait(false)).Dispose();
+                        }
+                        catch (Exception e) when (e is OperationCanceledException or OnnxRuntimeException)
+                        {
+                            // The step that failed is what the caller sees.
+                        }
+
+                        abandoned.X.Dispose();
+                        abandoned.Batch.Dispose();
+                    }
+                }
+
+                async Task StepOnPrefixed((ImageBatch Batch, Tensor<float> X, Task<Tensor<float>> Features) item)
+                {
+                    using (item.Batch)
+                    using (item.X)
+                    using (var y = Labels(item.Batch))
+                    using (var features = await item.Features.ConfigureAwait(false))
+                    {
+                        if (cache is not null)
+                        {
+                            var size = (int)(features.ElementCount / item.Batch.Count);
+                            long[] sampleShape = [.. features.Shape.Skip(1)];
+                            for (var i = 0; i < item.Batch.Count; i++)
+                            {
+                                cache.Add(item.Batch.Indices[i], sampleShape, features.Span.Slice(i * size, size));
+                            }
+                        }
+
+                        Account(session.StepOnFeatures(features, y, NextRate(), cancellationToken), item.Batch.Count, item.Batch.Labels.AsSpan(0, item.Batch.Count));
                     }
                 }
             }
@@ -386,6 +431,17 @@ public static partial class FineTuner
 
         var metrics = ClassificationMetrics.FromScores(scores.ToArray(), labels, classes, k: Math.Min(5, classes.Count));
         return (labels.Count == 0 ? double.NaN : loss / labels.Count, metrics.Accuracy, metrics);
+    }
+
+    private static Tensor<long> Labels(ImageBatch batch)
+    {
+        var labels = new long[batch.Count];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            labels[i] = batch.Labels[i];
+        }
+
+        return Tensor<long>.FromSpan(labels, labels.Length);
     }
 
     /// <summary>log(1 + eˣ) without overflow: −log σ(−x), the binary cross-entropy of a logit.</summary>
