@@ -1,0 +1,101 @@
+using OnnxCnn.Runtime;
+
+namespace OnnxCnn.Training;
+
+/// <summary>
+/// The bound step: the carried tensors live in two sets on the session's device, each bound once —
+/// binding k reads set k and writes the updated values into the other set. A step binds only the
+/// batch, labels, learning rates and step number, runs, brings the loss and logits to the host, and
+/// makes the written set current only when the loss is finite (the NaN guard keeps set A as it was).
+/// </summary>
+public sealed partial class TrainingSession
+{
+    private readonly IoBinding[]? bindings;
+    private IoBinding? prefixBinding;
+    private Tensor<float>? learningRateValue;
+    private Tensor<float>? stepValue;
+    private Dictionary<string, Tensor<float>>? groupRateValues;
+
+    private IoBinding[] CreateBindings()
+    {
+        // Scalars the step reads are persistent host tensors, rewritten and re-bound each step (binding
+        // copies a host input to the device at bind time, so a rewrite alone would not reach a GPU).
+        learningRateValue = Tensor<float>.Filled(0f);
+        stepValue = Tensor<float>.Filled(0f);
+        groupRateValues = Graph.LearningRateGroups.ToDictionary(g => TrainingGraph.LearningRateInputOf(g.Name), _ => Tensor<float>.Filled(0f), StringComparer.Ordinal);
+        var updated = state.Names.Select(n => Graph.UpdatedOutputs[n]).ToHashSet(StringComparer.Ordinal);
+        var result = new IoBinding[2];
+        try
+        {
+            for (var k = 0; k < 2; k++)
+            {
+                result[k] = step.CreateIoBinding();
+                var read = state.Set(k);
+                var write = state.Set(1 - k);
+                for (var i = 0; i < read.Length; i++)
+                {
+                    result[k].BindInput(state.Names[i], read[i]);
+                    result[k].BindOutput(Graph.UpdatedOutputs[state.Names[i]], write[i]);
+                }
+
+                // Loss, logits and any exposed gradients come back to the host.
+                foreach (var output in step.Outputs.Where(o => !updated.Contains(o.Name)))
+                {
+                    result[k].BindOutputToDevice(output.Name, ExecutionDevice.Cpu);
+                }
+            }
+
+            return result;
+        }
+        catch
+        {
+            foreach (var binding in result.Where(b => b is not null))
+            {
+                binding.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private float StepBound(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
+    {
+        var binding = bindings![state.CurrentIndex];
+        binding.BindInput(Graph.Input, input);
+        binding.BindInput(TrainingGraph.LabelsInput, labels);
+        learningRateValue![0] = learningRate;
+        binding.BindInput(TrainingGraph.LearningRateInput, learningRateValue);
+        stepValue![0] = StepCount + 1;
+        binding.BindInput(TrainingGraph.StepInput, stepValue);
+        foreach (var (group, rate) in GroupRates(learningRate))
+        {
+            var value = groupRateValues![group];
+            value[0] = rate;
+            binding.BindInput(group, value);
+        }
+
+        binding.Run(cancellationToken);
+        using var result = binding.GetOutputs(HostOutputs);
+        var loss = result[TrainingGraph.LossOutput].As<float>()[0];
+        ThrowIfNotFinite(loss);
+        state.Swap();
+        Finish(result);
+        return loss;
+    }
+
+    private IEnumerable<string> HostOutputs => step.Outputs.Select(o => o.Name).Where(n => n == TrainingGraph.LossOutput || n == TrainingGraph.LogitsOutput || n.StartsWith(GradientPrefix, StringComparison.Ordinal));
+
+    /// <summary>The prefix output for a batch, left where the prefix ran (on the device for CUDA) to be bound as the step's input.</summary>
+    private RunResult RunPrefixBound(Tensor<float> batch, CancellationToken cancellationToken)
+    {
+        if (prefixBinding is null)
+        {
+            prefixBinding = prefix!.CreateIoBinding();
+            prefixBinding.BindOutputToDevice(prefix.Outputs[0].Name, Device);
+        }
+
+        prefixBinding.BindInput(prefix!.Inputs[0].Name, batch);
+        prefixBinding.Run(cancellationToken);
+        return prefixBinding.GetOutputs();
+    }
+}
