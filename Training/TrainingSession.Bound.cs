@@ -85,6 +85,11 @@ public sealed partial class TrainingSession
         }
 
         binding.Run(cancellationToken);
+        if (Device.Kind == DeviceKind.Cuda)
+        {
+            binding.SynchronizeOutputs();
+        }
+
         using var result = binding.GetOutputs(HostOutputs);
         var loss = result[TrainingGraph.LossOutput].As<float>()[0];
         ThrowIfNotFinite(loss);
