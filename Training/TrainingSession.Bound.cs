@@ -25,6 +25,7 @@ public sealed partial class TrainingSession
     private Tensor<float>? learningRateValue;
     private Tensor<float>? stepValue;
     private Dictionary<string, Tensor<float>>? groupRateValues;
+    private HashSet<string>? updatedOutputs;
 
     private IoBinding[] CreateBindings()
     {
@@ -33,7 +34,7 @@ public sealed partial class TrainingSession
         learningRateValue = Tensor<float>.Filled(0f);
         stepValue = Tensor<float>.Filled(0f);
         groupRateValues = Graph.LearningRateGroups.ToDictionary(g => TrainingGraph.LearningRateInputOf(g.Name), _ => Tensor<float>.Filled(0f), StringComparer.Ordinal);
-        var updated = state.Names.Select(n => Graph.UpdatedOutputs[n]).ToHashSet(StringComparer.Ordinal);
+        updatedOutputs = state.Names.Select(n => Graph.UpdatedOutputs[n]).ToHashSet(StringComparer.Ordinal);
         var result = new IoBinding[2];
         try
         {
@@ -48,11 +49,7 @@ public sealed partial class TrainingSession
                     result[k].BindOutput(Graph.UpdatedOutputs[state.Names[i]], write[i]);
                 }
 
-                // Loss, logits and any exposed gradients come back to the host.
-                foreach (var output in step.Outputs.Where(o => !updated.Contains(o.Name)))
-                {
-                    result[k].BindOutputToDevice(output.Name, ExecutionDevice.Cpu);
-                }
+                BindHostOutputs(result[k]);
             }
 
             return result;
@@ -65,6 +62,19 @@ public sealed partial class TrainingSession
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Loss, logits and any exposed gradients come back to the host, allocated by ORT. Bound again
+    /// before every run: after a run ORT keeps the value it allocated as if preallocated, and the
+    /// logits of a smaller last batch would not fit it.
+    /// </summary>
+    private void BindHostOutputs(IoBinding binding)
+    {
+        foreach (var name in HostOutputs)
+        {
+            binding.BindOutputToDevice(name, ExecutionDevice.Cpu);
         }
     }
 
@@ -84,6 +94,7 @@ public sealed partial class TrainingSession
             binding.BindInput(group, value);
         }
 
+        BindHostOutputs(binding);
         binding.Run(cancellationToken);
         if (Device.Kind == DeviceKind.Cuda)
         {
@@ -98,17 +109,15 @@ public sealed partial class TrainingSession
         return loss;
     }
 
-    private IEnumerable<string> HostOutputs => step.Outputs.Select(o => o.Name).Where(n => n == TrainingGraph.LossOutput || n == TrainingGraph.LogitsOutput || n.StartsWith(GradientPrefix, StringComparison.Ordinal));
+    /// <summary>Every step output that is not an updated carried tensor: loss, logits, exposed gradients.</summary>
+    private IEnumerable<string> HostOutputs => step.Outputs.Select(o => o.Name).Where(n => !updatedOutputs!.Contains(n));
 
     /// <summary>The prefix output for a batch, left where the prefix ran (on the device for CUDA) to be bound as the step's input.</summary>
     private RunResult RunPrefixBound(Tensor<float> batch, CancellationToken cancellationToken)
     {
-        if (prefixBinding is null)
-        {
-            prefixBinding = prefix!.CreateIoBinding();
-            prefixBinding.BindOutputToDevice(prefix.Outputs[0].Name, Device);
-        }
-
+        // Bound to the device afresh each time (the batch size can change, see BindHostOutputs).
+        prefixBinding ??= prefix!.CreateIoBinding();
+        prefixBinding.BindOutputToDevice(prefix!.Outputs[0].Name, Device);
         prefixBinding.BindInput(prefix!.Inputs[0].Name, batch);
         prefixBinding.Run(cancellationToken);
         return prefixBinding.GetOutputs();

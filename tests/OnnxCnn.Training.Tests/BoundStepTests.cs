@@ -112,6 +112,26 @@ public class BoundStepTests
         AssertBitwiseEqual(Carried(fed), Carried(bound));
     }
 
+    [Fact]
+    public void BoundStep_BatchSizeChanges_EqualsFedStepBitwise()
+    {
+        // A smaller last batch: host outputs and the prefix output are re-bound unallocated each step.
+        var model = BatchNormTrainingTests.ConvBn(7, 2);
+        var spec = new TrainingSpec { Trainable = ["fc.w", "bn1d.scale", "bn1d.bias", "out.w"], Momentum = 0.9f, BatchNorm = BatchNormMode.Train, ExposeGradients = true };
+        using var fed = TrainingSession.Create(model, spec, null, StepExecution.Feeds);
+        using var bound = Open(model, spec, StateAccess.Direct);
+        foreach (var n in new[] { 5, 3, 5, 2 })
+        {
+            using var x = Tensor<float>.FromSpan(Random(n * 2 * 49, 300 + n), n, 2, 7, 7);
+            using var y = Tensor<long>.FromSpan(Enumerable.Range(0, n).Select(i => (long)(i % 3)).ToArray(), n);
+            Assert.Equal(fed.Step(x, y, 0.1f), bound.Step(x, y, 0.1f));
+            Assert.Equal([n, 3L], bound.LastLogitsShape);
+            Assert.Equal(fed.LastLogits, bound.LastLogits);
+            AssertBitwiseEqual(fed.LastGradients, bound.LastGradients);
+            AssertBitwiseEqual(Carried(fed), Carried(bound));
+        }
+    }
+
     [Theory]
     [InlineData(StateAccess.Direct)]
     [InlineData(StateAccess.Mirrored)]
