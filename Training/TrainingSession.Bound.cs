@@ -12,7 +12,8 @@ namespace OnnxCnn.Training;
 /// Measured on the CPU (2 shared cores, ORT 1.30, SGD momentum 0.9, everything trainable, both
 /// sessions in one process, runs interleaved, median ms per step, bound vs fed):
 /// tiny_resnet fixture, batch 32, 32×32: 3.17 vs 3.25 (30 rounds of 20 steps);
-/// resnet18_narrow fixture, batch 32, 64×64: 26.98 vs 28.96 and, rerun, 19.31 vs 19.57;
+/// resnet18_narrow fixture, batch 32, 64×64: 26.98 vs 28.96, rerun 19.31 vs 19.57, and with the
+/// host outputs re-bound every step 19.58 vs 19.73 (16 rounds of 4 steps, load average 7);
 /// torchvision ResNet-18 (11.2 M parameters), batch 16, 64×64: 228.7 vs 235.0 (8 rounds of 2 steps).
 /// The bound step was never slower, so it is the default (<see cref="DefaultExecution"/>). On CUDA
 /// it is what keeps the parameters and optimiser state on the device; that path is compiled but
