@@ -78,6 +78,48 @@ public sealed class IoBinding : IDisposable
         return new RunResult(items);
     }
 
+    /// <summary>
+    /// The bound outputs named in <paramref name="names"/> after a run, in binding order (new
+    /// references; dispose the result). The others are released without being wrapped, so reading
+    /// a few outputs of a binding with many device-resident ones costs no per-output work.
+    /// </summary>
+    public RunResult GetOutputs(IEnumerable<string> names)
+    {
+        var wanted = names.ToHashSet(StringComparer.Ordinal);
+        var outputs = Api.GetBoundOutputs(binding);
+        var items = new List<KeyValuePair<string, Tensor>>(wanted.Count);
+        try
+        {
+            foreach (var (name, value) in outputs)
+            {
+                if (wanted.Contains(name))
+                {
+                    items.Add(new(name, OrtValues.ToTensor(value, name)));
+                }
+                else
+                {
+                    value.Dispose();
+                }
+            }
+        }
+        catch
+        {
+            foreach (var (_, value) in outputs)
+            {
+                value.Dispose();
+            }
+
+            foreach (var (_, tensor) in items)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
+
+        return new RunResult([.. items]);
+    }
+
     /// <summary>Waits for device copies of bound inputs.</summary>
     public void SynchronizeInputs() => Api.SynchronizeBoundInputs(binding);
 

@@ -1,51 +1,87 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using OnnxCnn.Graphs;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Runtime;
+using OnnxCnn.Training.Internal;
 
 namespace OnnxCnn.Training;
 
 /// <summary>
 /// Runs a compiled <see cref="TrainingGraph"/> on ONNX Runtime: the frozen prefix as an inference
-/// session, the step graph with parameters and optimiser state fed in and their new values taken
-/// back after each step.
+/// session, the step graph with the parameters, optimiser state and running statistics either
+/// kept in two alternating sets on the session's device and bound once (<see cref="StepExecution.Bound"/>)
+/// or fed in and copied back every step (<see cref="StepExecution.Feeds"/>).
 /// </summary>
-public sealed class TrainingSession : IDisposable
+public sealed partial class TrainingSession : IDisposable
 {
     private readonly InferenceSession step;
     private readonly InferenceSession? prefix;
-    private readonly Dictionary<string, Tensor<float>> values = new(StringComparer.Ordinal);
+    private readonly StateTransfer transfer;
+    private readonly DeviceAllocator? allocator;
+    private readonly CarriedState state;
     private readonly Dictionary<string, float[]> lastGradients = new(StringComparer.Ordinal);
 
-    private TrainingSession(OnnxModel source, TrainingGraph graph, SessionOptions? options)
+    private TrainingSession(OnnxModel source, TrainingGraph graph, SessionOptions? options, StepExecution execution, bool mirrorOnHost)
     {
         Source = source;
         Graph = graph;
-        step = InferenceSession.FromBytes(graph.Step.ToBytes(), ForPart(options, "step"));
-        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(options, "prefix"));
         var initializers = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (var p in graph.Parameters)
+        var initial = new List<(string Name, TensorData? Data, long[] Shape)>();
+        foreach (var name in graph.Parameters.Concat(graph.RunningStatistics))
         {
-            var data = TensorData.FromProto(initializers[p]);
-            var tensor = Tensor<float>.Create(data.Dims);
-            data.Bytes.CopyTo(tensor.Bytes);
-            values[p] = tensor;
-        }
-
-        foreach (var s in graph.RunningStatistics)
-        {
-            var data = TensorData.FromProto(initializers[s]);
-            var tensor = Tensor<float>.Create(data.Dims);
-            data.Bytes.CopyTo(tensor.Bytes);
-            values[s] = tensor;
+            var data = TensorData.FromProto(initializers[name]);
+            initial.Add((name, data, data.Dims.ToArray()));
         }
 
         foreach (var s in graph.State)
         {
-            var owner = graph.Parameters.First(p => s.StartsWith(p + ".", StringComparison.Ordinal));
-            values[s] = Tensor<float>.Filled(0f, [.. values[owner].Shape]);
+            var owner = initial.First(p => s.StartsWith(p.Name + ".", StringComparison.Ordinal));
+            initial.Add((s, null, owner.Shape));
+        }
+
+        var shapes = initial.Select(v => v.Shape).ToList();
+        try
+        {
+            // The transfer session comes first: it resolves `auto` to the device every other session then names.
+            transfer = new StateTransfer(shapes, options);
+            Device = transfer.Device;
+            var resolved = ForDevice(options, Device);
+            step = InferenceSession.FromBytes(graph.Step.ToBytes(), ForPart(resolved, "step"));
+            prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(resolved, "prefix"));
+            Execution = execution == StepExecution.Auto ? DefaultExecution : execution;
+            if (Execution == StepExecution.Bound)
+            {
+                allocator = mirrorOnHost ? null : new DeviceAllocator(step);
+                var mirrored = mirrorOnHost || !allocator!.IsHost;
+                state = new CarriedState(initial.Select(v => v.Name).ToList(), shapes, 2,
+                    allocator is null ? shape => Tensor<float>.Create(shape) : allocator.Allocate<float>, mirrored ? transfer : null);
+            }
+            else
+            {
+                state = new CarriedState(initial.Select(v => v.Name).ToList(), shapes, 1, shape => Tensor<float>.Create(shape), null);
+            }
+
+            var zeros = new byte[shapes.Max(s => Tensor.ShapeSize(s)) * sizeof(float)];
+            state.WriteAll(i => initial[i].Data is { } data ? (ReadOnlySpan<byte>)data.Bytes : zeros.AsSpan(0, (int)Tensor.ShapeSize(shapes[i]) * sizeof(float)));
+            if (Execution == StepExecution.Bound)
+            {
+                bindings = CreateBindings();
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
+
+    /// <summary>
+    /// The execution <see cref="StepExecution.Auto"/> picks. Bound: on CUDA the carried tensors must
+    /// stay on the device, and on the CPU binding them once was measured no slower than feeding them
+    /// (TrainingSession.Bound.cs has the numbers).
+    /// </summary>
+    internal static StepExecution DefaultExecution => StepExecution.Bound;
 
     /// <summary>ORT's session config key for busy-waiting intra-op threads.</summary>
     private const string AllowSpinningKey = "session.intra_op.allow_spinning";
@@ -66,9 +102,28 @@ public sealed class TrainingSession : IDisposable
         {
             copy.IntraOpThreads = Environment.ProcessorCount;
         }
+
         if (copy.ProfilingPrefix is { } profile)
         {
             copy.ProfilingPrefix = $"{profile}_{part}";
+        }
+
+        return copy;
+    }
+
+    private static SessionOptions? ForDevice(SessionOptions? options, ExecutionDevice device)
+    {
+        if (options is null || (options.Device == device && device.Kind == DeviceKind.Cpu))
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.Device = device;
+        if (device.Kind == DeviceKind.Cuda)
+        {
+            // A node without a CUDA kernel is an error, not a silent round trip through host memory every step.
+            copy.ConfigEntries[SessionOptions.DisableCpuFallbackKey] = "1";
         }
 
         return copy;
@@ -83,15 +138,36 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Optimiser steps taken.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>The device the step runs on (<c>auto</c> resolved).</summary>
+    public ExecutionDevice Device { get; }
+
+    /// <summary>How the carried tensors reach each step (<see cref="StepExecution.Auto"/> resolved).</summary>
+    public StepExecution Execution { get; }
+
     /// <summary>Compiles and loads a training session.</summary>
-    public static TrainingSession Create(OnnxModel model, TrainingSpec spec, SessionOptions? options = null)
+    /// <param name="model">The inference model.</param>
+    /// <param name="spec">What trains and how.</param>
+    /// <param name="options">Session options (device, threads, profiling); on CUDA CPU fallback is disabled.</param>
+    /// <param name="execution">Bound (device-resident, alternating sets) or fed each step; auto picks.</param>
+    public static TrainingSession Create(OnnxModel model, TrainingSpec spec, SessionOptions? options = null, StepExecution execution = StepExecution.Auto) =>
+        Create(model, spec, options, execution, mirrorOnHost: false);
+
+    /// <summary>
+    /// As <see cref="Create(OnnxModel, TrainingSpec, SessionOptions?, StepExecution)"/>; with
+    /// <paramref name="mirrorOnHost"/> a bound session reads and writes its host-side sets through
+    /// the transfer session, as it does when they live on a GPU (tests that path on the CPU).
+    /// </summary>
+    internal static TrainingSession Create(OnnxModel model, TrainingSpec spec, SessionOptions? options, StepExecution execution, bool mirrorOnHost)
     {
         var (clean, _) = Graphs.Edits.GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
-        return new TrainingSession(clean, TrainingCompiler.Compile(clean, spec), options);
+        return new TrainingSession(clean, TrainingCompiler.Compile(clean, spec), options, execution, mirrorOnHost);
     }
 
-    /// <summary>A parameter's (or running statistic's) current value.</summary>
-    public ReadOnlySpan<float> Parameter(string name) => values[name].Span;
+    /// <summary>
+    /// A parameter's (or running statistic's, or optimiser state's) current value: after the last
+    /// finished step. Copied from the device on demand when it lives there; valid until the next step.
+    /// </summary>
+    public ReadOnlySpan<float> Parameter(string name) => state.Read(state.IndexOf(name));
 
     /// <summary>The logits of the last step (computed before its update), row-major.</summary>
     public float[] LastLogits { get; private set; } = [];
@@ -122,7 +198,11 @@ public sealed class TrainingSession : IDisposable
     public float StepOnFeatures(Tensor<float> features, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default) =>
         StepCore(features, labels, learningRate, cancellationToken);
 
-    /// <summary>One optimiser step on a batch of model inputs; returns the loss before the update.</summary>
+    /// <summary>
+    /// One optimiser step on a batch of model inputs; returns the loss before the update. A loss
+    /// that is not finite throws <see cref="ArithmeticException"/> and leaves every carried tensor
+    /// at its value before the step.
+    /// </summary>
     public float Step(Tensor<float> batch, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default)
     {
         if (prefix is null)
@@ -130,51 +210,64 @@ public sealed class TrainingSession : IDisposable
             return StepCore(batch, labels, learningRate, cancellationToken);
         }
 
-        using var prefixResult = prefix.Run(batch, cancellationToken);
+        using var prefixResult = Execution == StepExecution.Bound ? RunPrefixBound(batch, cancellationToken) : prefix.Run(batch, cancellationToken);
         return StepCore(prefixResult[0].Value, labels, learningRate, cancellationToken);
     }
 
-    private float StepCore(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
+    private float StepCore(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken) =>
+        Execution == StepExecution.Bound ? StepBound(input, labels, learningRate, cancellationToken) : StepFed(input, labels, learningRate, cancellationToken);
+
+    private float StepFed(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
     {
+        using var lr = Tensor<float>.FromSpan([learningRate]);
+        using var stepNumber = Tensor<float>.FromSpan([StepCount + 1]);
+        var feeds = new List<KeyValuePair<string, Tensor>>
         {
+            new(Graph.Input, input),
+            new(TrainingGraph.LabelsInput, labels),
+            new(TrainingGraph.LearningRateInput, lr),
+            new(TrainingGraph.StepInput, stepNumber),
+        };
+        var values = state.Current;
+        feeds.AddRange(state.Names.Select((name, i) => new KeyValuePair<string, Tensor>(name, values[i])));
+        using var groupRates = new DisposableList(GroupRateTensors(learningRate));
+        feeds.AddRange(groupRates.Items);
+        using var result = step.Run(feeds, cancellationToken: cancellationToken);
+        var loss = result[TrainingGraph.LossOutput].As<float>()[0];
+        ThrowIfNotFinite(loss);
+        for (var i = 0; i < values.Length; i++)
+        {
+            result[Graph.UpdatedOutputs[state.Names[i]]].As<float>().Span.CopyTo(values[i].Span);
+        }
 
-            using var lr = Tensor<float>.FromSpan([learningRate]);
-            using var stepNumber = Tensor<float>.FromSpan([StepCount + 1]);
-            var feeds = new List<KeyValuePair<string, Tensor>>
-            {
-                new(Graph.Input, input),
-                new(TrainingGraph.LabelsInput, labels),
-                new(TrainingGraph.LearningRateInput, lr),
-                new(TrainingGraph.StepInput, stepNumber),
-            };
-            feeds.AddRange(values.Select(v => new KeyValuePair<string, Tensor>(v.Key, v.Value)));
-            using var groupRates = new DisposableList(GroupRateTensors(learningRate));
-            feeds.AddRange(groupRates.Items);
-            using var result = step.Run(feeds, cancellationToken: cancellationToken);
-            var loss = result[TrainingGraph.LossOutput].As<float>()[0];
-            if (!float.IsFinite(loss))
-            {
-                throw new ArithmeticException($"the loss became {loss} at step {StepCount + 1}; parameters were left at their last finite values.");
-            }
+        Finish(result);
+        return loss;
+    }
 
-            foreach (var (name, tensor) in values)
-            {
-                result[Graph.UpdatedOutputs[name]].As<float>().Span.CopyTo(tensor.Span);
-            }
-
-            var logits = result[TrainingGraph.LogitsOutput].As<float>();
-            LastLogits = logits.ToArray();
-            LastLogitsShape = [.. logits.Shape];
-            lastGradients.Clear();
-            foreach (var (name, output) in result.Where(o => o.Key.StartsWith("grad:", StringComparison.Ordinal)))
-            {
-                lastGradients[name[5..]] = output.As<float>().ToArray();
-            }
-
-            StepCount++;
-            return loss;
+    private void ThrowIfNotFinite(float loss)
+    {
+        if (!float.IsFinite(loss))
+        {
+            throw new ArithmeticException($"the loss became {loss} at step {StepCount + 1}; parameters were left at their last finite values.");
         }
     }
+
+    /// <summary>Takes the logits and exposed gradients of a finished step off its host outputs and counts it.</summary>
+    private void Finish(RunResult result)
+    {
+        var logits = result[TrainingGraph.LogitsOutput].As<float>();
+        LastLogits = logits.ToArray();
+        LastLogitsShape = [.. logits.Shape];
+        lastGradients.Clear();
+        foreach (var (name, output) in result.Where(o => o.Key.StartsWith(GradientPrefix, StringComparison.Ordinal)))
+        {
+            lastGradients[name[GradientPrefix.Length..]] = output.As<float>().ToArray();
+        }
+
+        StepCount++;
+    }
+
+    private const string GradientPrefix = "grad:";
 
     /// <summary>
     /// Explicit learning rates of parameter groups by group name; a group without an entry gets the
@@ -182,15 +275,19 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     public IDictionary<string, float> GroupLearningRates { get; } = new Dictionary<string, float>(StringComparer.Ordinal);
 
-    private IEnumerable<KeyValuePair<string, Tensor>> GroupRateTensors(float learningRate)
+    private IEnumerable<KeyValuePair<string, Tensor>> GroupRateTensors(float learningRate) =>
+        GroupRates(learningRate).Select(r => new KeyValuePair<string, Tensor>(r.Input, Tensor<float>.FromSpan([r.Rate]))).ToList();
+
+    /// <summary>Each group's learning-rate input and its rate for this step.</summary>
+    private List<(string Input, float Rate)> GroupRates(float learningRate)
     {
         foreach (var name in GroupLearningRates.Keys.Where(k => Graph.LearningRateGroups.All(g => g.Name != k)))
         {
             throw new ArgumentException($"no learning-rate group '{name}' in this training graph (groups: {string.Join(", ", Graph.LearningRateGroups.Select(g => g.Name))}).");
         }
 
-        return Graph.LearningRateGroups.Select(group => new KeyValuePair<string, Tensor>(TrainingGraph.LearningRateInputOf(group.Name),
-            Tensor<float>.FromSpan([GroupLearningRates.TryGetValue(group.Name, out var rate) ? rate : learningRate * group.Multiplier]))).ToList();
+        return Graph.LearningRateGroups.Select(group => (TrainingGraph.LearningRateInputOf(group.Name),
+            GroupLearningRates.TryGetValue(group.Name, out var rate) ? rate : learningRate * group.Multiplier)).ToList();
     }
 
     private sealed class DisposableList(IEnumerable<KeyValuePair<string, Tensor>> items) : IDisposable
@@ -218,10 +315,10 @@ public sealed class TrainingSession : IDisposable
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "onnxcnn", Graph = new GraphProto { Name = "checkpoint" } };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        foreach (var (name, tensor) in values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        foreach (var (name, i) in state.Names.Select((n, i) => (n, i)).OrderBy(v => v.n, StringComparer.Ordinal))
         {
-            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(tensor.Bytes) };
-            t.Dims.Add(tensor.Shape);
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(state.Read(i))) };
+            t.Dims.Add(state.Shapes[i]);
             model.Graph.Initializer.Add(t);
         }
 
@@ -239,21 +336,24 @@ public sealed class TrainingSession : IDisposable
     {
         var checkpoint = OnnxModel.Load(path);
         var tensors = checkpoint.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (var (name, tensor) in values)
+        var loaded = new TensorData[state.Names.Count];
+        for (var i = 0; i < loaded.Length; i++)
         {
+            var name = state.Names[i];
             if (!tensors.TryGetValue(name, out var stored))
             {
                 throw new InvalidDataException($"checkpoint '{path}' has no '{name}'; it was written for another training setup.");
             }
 
-            var data = TensorData.FromProto(stored, path);
-            if (!data.Dims.SequenceEqual(tensor.Shape))
+            loaded[i] = TensorData.FromProto(stored, path);
+            if (!loaded[i].Dims.SequenceEqual(state.Shapes[i]))
             {
-                throw new InvalidDataException($"checkpoint '{path}': '{name}' is [{string.Join(',', data.Dims)}], the model needs {tensor.ShapeText}.");
+                throw new InvalidDataException($"checkpoint '{path}': '{name}' is [{string.Join(',', loaded[i].Dims)}], the model needs {Tensor.FormatShape(state.Shapes[i])}.");
             }
-
-            data.Bytes.CopyTo(tensor.Bytes);
         }
+
+        // Every tensor is checked before any is replaced: a refused checkpoint leaves the session as it was.
+        state.WriteAll(i => loaded[i].Bytes);
 
         var meta = checkpoint.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         StepCount = meta.TryGetValue(StepMetadataKey, out var step) ? int.Parse(step, System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -269,7 +369,7 @@ public sealed class TrainingSession : IDisposable
             var init = model.Graph.Initializer.First(t => t.Name == p);
             init.ClearRawData();
             init.FloatData.Clear();
-            init.RawData = ByteString.CopyFrom(values[p].Bytes);
+            init.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(state.Read(state.IndexOf(p))));
         }
 
         return model;
@@ -278,11 +378,20 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Releases the sessions and parameter buffers.</summary>
     public void Dispose()
     {
-        step.Dispose();
-        prefix?.Dispose();
-        foreach (var t in values.Values)
+        // Bindings before the tensors they hold, tensors before their allocator, the allocator before its session.
+        if (bindings is not null)
         {
-            t.Dispose();
+            foreach (var binding in bindings)
+            {
+                binding.Dispose();
+            }
         }
+
+        prefixBinding?.Dispose();
+        state?.Dispose();
+        allocator?.Dispose();
+        transfer?.Dispose();
+        step?.Dispose();
+        prefix?.Dispose();
     }
 }

@@ -22,7 +22,7 @@ internal static unsafe class Api
     private const int IdxSessionGetInputTypeInfo = 33, IdxSessionGetOutputTypeInfo = 34;
     private const int IdxSessionGetInputName = 36, IdxSessionGetOutputName = 37;
     private const int IdxCreateRunOptions = 39, IdxRunOptionsSetTerminate = 46;
-    private const int IdxCreateTensorWithDataAsOrtValue = 49, IdxIsTensor = 50, IdxGetTensorMutableData = 51;
+    private const int IdxCreateTensorAsOrtValue = 48, IdxCreateTensorWithDataAsOrtValue = 49, IdxIsTensor = 50, IdxGetTensorMutableData = 51;
     private const int IdxCastTypeInfoToTensorInfo = 55, IdxGetOnnxTypeFromTypeInfo = 56;
     private const int IdxGetTensorElementType = 60, IdxGetDimensionsCount = 61, IdxGetDimensions = 62, IdxGetSymbolicDimensions = 63;
     private const int IdxGetTensorTypeAndShape = 65, IdxGetValueType = 67;
@@ -36,7 +36,8 @@ internal static unsafe class Api
     public const int IdxReleaseModelMetadata = 118;
     private const int IdxModelMetadataGetCustomMetadataMapKeys = 123;
     private const int IdxGetAvailableProviders = 125, IdxReleaseAvailableProviders = 126;
-    private const int IdxAddSessionConfigEntry = 130;
+    private const int IdxAddSessionConfigEntry = 130, IdxCreateAllocator = 131;
+    public const int IdxReleaseAllocator = 132;
     private const int IdxRunWithBinding = 133, IdxCreateIoBinding = 134;
     public const int IdxReleaseIoBinding = 135;
     private const int IdxBindInput = 136, IdxBindOutput = 137, IdxBindOutputToDevice = 138;
@@ -437,6 +438,27 @@ internal static unsafe class Api
         {
             Check(((delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)T[IdxCreateTensorWithDataAsOrtValue])(
                 memoryInfo.Pointer, data, (nuint)byteLength, s, (nuint)shape.Length, elementType, &value));
+        }
+
+        return new OrtHandle(value, IdxReleaseValue);
+    }
+
+    /// <summary>An allocator for <paramref name="memoryInfo"/>'s device, served by the session's execution provider (release it after its tensors).</summary>
+    public static OrtHandle CreateAllocator(OrtHandle session, OrtHandle memoryInfo)
+    {
+        nint allocator;
+        Check(((delegate* unmanaged<nint, nint, nint*, nint>)T[IdxCreateAllocator])(session.Pointer, memoryInfo.Pointer, &allocator));
+        return new OrtHandle(allocator, IdxReleaseAllocator);
+    }
+
+    /// <summary>A tensor whose memory <paramref name="allocator"/> owns (on its device); the allocator must outlive it.</summary>
+    public static OrtHandle CreateTensor(OrtHandle allocator, ReadOnlySpan<long> shape, int elementType)
+    {
+        nint value;
+        fixed (long* s = shape)
+        {
+            Check(((delegate* unmanaged<nint, long*, nuint, int, nint*, nint>)T[IdxCreateTensorAsOrtValue])(
+                allocator.Pointer, s, (nuint)shape.Length, elementType, &value));
         }
 
         return new OrtHandle(value, IdxReleaseValue);

@@ -61,4 +61,50 @@ public class IoBindingTests
         binding.BindOutputToDevice("Y", ExecutionDevice.Cpu);
         Assert.ThrowsAny<OperationCanceledException>(() => binding.Run(new CancellationToken(true)));
     }
+
+    [Fact]
+    public void Binding_GetOutputsByName_WrapsOnlyThoseNamed()
+    {
+        // Two outputs: Y = X + X bound to a preallocated tensor (stays bound), Z fetched by name.
+        var model = new ModelBuilder()
+            .Input("X", OnnxCnn.Graphs.Proto.TensorProto.Types.DataType.Float, "N", 3)
+            .Node("Add", ["X", "X"], ["Y"])
+            .Node("Mul", ["X", "X"], ["Z"])
+            .Output("Y", OnnxCnn.Graphs.Proto.TensorProto.Types.DataType.Float, "N", 3)
+            .Output("Z", OnnxCnn.Graphs.Proto.TensorProto.Types.DataType.Float, "N", 3)
+            .ToBytes();
+        using var session = InferenceSession.FromBytes(model);
+        using var binding = session.CreateIoBinding();
+        using var x = Tensor<float>.FromSpan([1f, 2, 3], 1, 3);
+        using var y = Tensor<float>.Create(1, 3);
+        binding.BindInput("X", x);
+        binding.BindOutput("Y", y);
+        binding.BindOutputToDevice("Z", ExecutionDevice.Cpu);
+        binding.Run();
+        using var outputs = binding.GetOutputs(["Z"]);
+        var (name, z) = Assert.Single(outputs);
+        Assert.Equal("Z", name);
+        Assert.Equal([1f, 4, 9], z.As<float>().ToArray());
+        Assert.Equal([2f, 4, 6], y.ToArray());
+        using var none = binding.GetOutputs([]);
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public void DeviceAllocator_OnCpu_GivesHostTensorsThatBindAsOutputs()
+    {
+        using var session = InferenceSession.FromBytes(Models.AddSelf());
+        using var allocator = new DeviceAllocator(session);
+        Assert.True(allocator.IsHost);
+        Assert.Equal(ExecutionDevice.Cpu, allocator.Device);
+        using var x = Tensor<float>.FromSpan([1f, -2, 3], 1, 3);
+        using var y = allocator.Allocate<float>(1, 3);
+        Assert.True(y.IsOnHost);
+        Assert.Equal([1L, 3], y.Shape);
+        using var binding = session.CreateIoBinding();
+        binding.BindInput("X", x);
+        binding.BindOutput("Y", y);
+        binding.Run();
+        Assert.Equal([2f, -4, 6], y.ToArray());
+    }
 }

@@ -12,7 +12,7 @@ public class BatchNormTrainingTests
 {
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
 
-    private static OnnxModel ConvBn(int size, long stride)
+    internal static OnnxModel ConvBn(int size, long stride)
     {
         var b = new ModelBuilder()
             .Input("x", F, "N", 2, size, size)
