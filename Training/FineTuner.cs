@@ -166,6 +166,7 @@ public static partial class FineTuner
         var offset = options.PriorHistory.Count;
         var history = new List<EpochResult>(options.PriorHistory);
         var firstEpoch = offset + 1;
+        RemoveKilledWrites(outputDirectory);
         if (options.Resume)
         {
             // Parameters, optimiser state and step come from the checkpoint; shuffling and augmentation
@@ -503,6 +504,21 @@ public static partial class FineTuner
     }
 
     private static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Deletes the temporary files (<c>NAME.tmp</c>) of atomic writes that a killed run left in its
+    /// output folder: they are never complete outputs, and nothing reads them.
+    /// </summary>
+    private static void RemoveKilledWrites(string outputDirectory)
+    {
+        foreach (var folder in new[] { outputDirectory, Path.Combine(outputDirectory, "artifacts") }.Where(Directory.Exists))
+        {
+            foreach (var temp in Directory.EnumerateFiles(folder, "*.tmp"))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
 
     private static void Atomic(string path, string text)
     {

@@ -136,3 +136,132 @@ internal static class ChildProcess
         return new KillReport(clock.Elapsed);
     }
 }
+
+/// <summary>
+/// <c>finetune</c> of a model with a large checkpoint, killed again and again while it writes the
+/// checkpoint: the file under the final name is always a complete checkpoint, old or new.
+/// </summary>
+public class KillDuringCheckpointSaveTests
+{
+    private const int Hidden = 1024;
+    private const int StepsPerEpoch = 3;
+
+    [Fact]
+    public void Finetune_KilledDuringCheckpointSaves_LeavesOnlyCompleteCheckpoints_AndResumeCleansUp()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 6);
+        var model = BigMlp(dir.File("mlp.onnx"));
+        var outDir = dir.File("run");
+        var artifacts = Path.Combine(outDir, "artifacts");
+        var checkpoint = Path.Combine(artifacts, "checkpoint.onnx");
+        var temp = checkpoint + ".tmp";
+        string[] Args(int epochs) => ["finetune", "--model", model, "--data", data, "--out", outDir, "--keep-head", "--trainable", "*",
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--batch", "4",
+            "--optimizer", "adam", "--lr", "0.001", "--val-split", "0", "--seed", "3"];
+
+        // Calibration: time the first save (temporary file present until its rename) without interrupting it.
+        var watch = new Stopwatch();
+        var saveTime = TimeSpan.Zero;
+        var calibration = ChildProcess.KillWhen(Args(100), () =>
+        {
+            if (File.Exists(temp))
+            {
+                watch.Start();
+                return false;
+            }
+
+            saveTime = watch.Elapsed;
+            return watch.IsRunning;
+        }, TimeSpan.Zero);
+        Assert.True(calibration is not null && saveTime > TimeSpan.Zero, "the calibration run finished before its first checkpoint");
+        var lastEpoch = ReadCheckpoint(checkpoint).Epoch;
+        Assert.False(File.Exists(temp));
+
+        // Kill at random moments of saves until four kills have interrupted one (at least six kills, at most sixteen).
+        var random = new Random(Environment.TickCount);
+        var midSave = 0;
+        var kills = new List<string>();
+        while (kills.Count < 6 || midSave < 4 && kills.Count < 16)
+        {
+            var report = ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp(), random.NextDouble() * saveTime);
+            Assert.True(report is not null, "a 100-epoch run finished before it was killed");
+            var tempLength = File.Exists(temp) ? new FileInfo(temp).Length : -1;
+
+            // Complete: every tensor has its bytes and the step count matches the epoch. The epoch never
+            // goes back; it is the old one when the kill came before the rename (+2 when a loaded machine
+            // made a later save quicker than the timed one).
+            var (epoch, step) = ReadCheckpoint(checkpoint);
+            Assert.Equal(epoch * StepsPerEpoch, step);
+            Assert.InRange(epoch, lastEpoch, lastEpoch + 2);
+            midSave += epoch == lastEpoch && tempLength >= 0 ? 1 : 0;
+            kills.Add($"{epoch}:{tempLength}");
+            lastEpoch = epoch;
+        }
+
+        Assert.True(midSave >= 4, $"only {midSave} of {kills.Count} kills interrupted a save ({saveTime.TotalMilliseconds:F0} ms each); epoch:temp bytes {string.Join(' ', kills)}");
+
+        // A kill right as a save starts leaves a temporary file (when the last random kill has not; retried if the kill came late).
+        for (var attempt = 0; attempt < 3 && !File.Exists(temp); attempt++)
+        {
+            Assert.NotNull(ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp(), TimeSpan.Zero));
+            lastEpoch = ReadCheckpoint(checkpoint).Epoch;
+        }
+
+        Assert.True(File.Exists(temp), "no kill left a temporary checkpoint");
+
+        // Resuming a finished run (no epoch left, so no checkpoint save renames the temporary file)
+        // exports the checkpoint's weights and removes the leftovers.
+        var (code, stdout, stderr) = Cli.Run([.. Args(lastEpoch), "--resume"]);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal((lastEpoch, lastEpoch * StepsPerEpoch), ReadCheckpoint(checkpoint));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp", SearchOption.AllDirectories));
+        var stored = KillResumeTests.Initializers(checkpoint);
+        foreach (var (name, bytes) in KillResumeTests.Initializers(Path.Combine(outDir, "model.onnx")))
+        {
+            Assert.Equal(stored[name], bytes);
+        }
+
+        // The temporary file of a save counts once its write has started in this process: a killed
+        // run's leftover (older than the process) is not a new save.
+        Func<bool> NewTemp()
+        {
+            var started = DateTime.UtcNow;
+            return () => File.Exists(temp) && File.GetLastWriteTimeUtc(temp) > started;
+        }
+    }
+
+    private static (int Epoch, int Step) ReadCheckpoint(string path)
+    {
+        var proto = OnnxModel.Load(path).Proto;
+        foreach (var t in proto.Graph.Initializer)
+        {
+            Assert.Equal(t.Dims.Aggregate(4L, (a, b) => a * b), t.RawData.Length);
+        }
+
+        // Parameters and two Adam moments of both Gemms (weights and biases).
+        Assert.True(proto.Graph.Initializer.Sum(t => (long)t.RawData.Length) >= 3L * 4 * Hidden * 3 * 32 * 32, "checkpoint too small");
+        var meta = proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        return (int.Parse(meta["epoch"], CultureInfo.InvariantCulture), int.Parse(meta["onnxcnn.checkpoint.step"], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Flatten → Gemm(3072→1024) → Relu → Gemm(1024→2): 3.1 M parameters, a 38 MB Adam checkpoint.</summary>
+    private static string BigMlp(string path)
+    {
+        var random = new Random(11);
+        float[] Rand(int n, float scale) => Enumerable.Range(0, n).Select(_ => ((random.NextSingle() * 2) - 1) * scale).ToArray();
+        const int In = 3 * 32 * 32;
+        return new ModelBuilder()
+            .Input("image", TensorProto.Types.DataType.Float, "batch", 3, 32, 32)
+            .Initializer("fc1.weight", Rand(Hidden * In, 0.02f), Hidden, In)
+            .Initializer("fc1.bias", Rand(Hidden, 0.02f), Hidden)
+            .Initializer("fc2.weight", Rand(2 * Hidden, 0.02f), 2, Hidden)
+            .Initializer("fc2.bias", Rand(2, 0.02f), 2)
+            .Node("Flatten", ["image"], ["flat"])
+            .Node("Gemm", ["flat", "fc1.weight", "fc1.bias"], ["h"], ModelBuilder.Int("transB", 1))
+            .Node("Relu", ["h"], ["r"])
+            .Node("Gemm", ["r", "fc2.weight", "fc2.bias"], ["logits"], ModelBuilder.Int("transB", 1))
+            .Output("logits", TensorProto.Types.DataType.Float, "batch", 2)
+            .Save(path);
+    }
+}
