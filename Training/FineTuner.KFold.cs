@@ -56,6 +56,12 @@ public static partial class FineTuner
     public static async Task<CrossValidationResult> CrossValidateAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, int k, string outputDirectory,
         Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default)
     {
+        if (options.ValidationData is not null)
+        {
+            throw new ArgumentException("a separate validation set cannot be combined with K-fold cross-validation (each fold is held out in turn).");
+        }
+
+        Validate(model, data, options);
         var folds = Splits.KFold(data.Labels, k, options.Seed);
         var results = new List<FoldResult>();
         for (var f = 0; f < k; f++)

@@ -18,6 +18,8 @@ public static partial class FineTuner
     private static async Task<StageOutcome> RunOutcomeAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, string outputDirectory,
         Action<EpochResult>? progress, Action<string>? warning, CancellationToken cancellationToken)
     {
+        // Before a two-stage run clears an older run's files.
+        Validate(model, data, options);
         if (options.SecondStage is not null)
         {
             return await RunTwoStageAsync(model, data, options, outputDirectory, progress, warning, cancellationToken).ConfigureAwait(false);

@@ -118,21 +118,20 @@ public static partial class FineTuner
     {
         var classes = data.Classes.Count;
         var binary = options.Spec.Loss == LossKind.SigmoidBinaryCrossEntropy;
-        if (binary && classes != 2)
-        {
-            throw new ArgumentException($"binary cross-entropy needs exactly 2 classes; the data has {classes} ({string.Join(", ", data.Classes)}).");
-        }
+        Validate(model, data, options);
+        (model, options) = WithInputSize(model, options);
 
         // A binary head has one output unit: its logit for the second class.
         var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Seed = options.Seed })
+            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
             : model;
-        if (options.NewHeadClasses is { } requested && requested != classes)
-        {
-            throw new ArgumentException($"the new head has {requested} classes but the data has {classes} ({string.Join(", ", data.Classes)}).");
-        }
 
-        var (train, validation) = options.Split is { } split ? split : options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed) : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
+        // A separate validation set is evaluated whole; otherwise a split (or a K-fold's fold) of the training data.
+        var validationData = options.ValidationData ?? data;
+        var (train, validation) = options.ValidationData is { } separate ? (Enumerable.Range(0, data.Items.Count).ToArray(), Enumerable.Range(0, separate.Items.Count).ToArray())
+            : options.Split is { } split ? split
+            : options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed)
+            : (Enumerable.Range(0, data.Items.Count).ToArray(), []);
         var spec = options.Spec;
         if (options.ClassWeights)
         {
@@ -144,11 +143,17 @@ public static partial class FineTuner
             // A new head always trains.
             spec = spec with { Trainable = [.. spec.Trainable, "/head/*"] };
         }
+        else if (options.NewHeadClasses is not null && options.Hidden.Count > 0 && spec.Trainable.Count == 0 && spec.UnfreezeFrom is null)
+        {
+            // Head only: a new head's hidden layers are fresh too (the head the compiler finds is its last dense layer).
+            spec = spec with { Trainable = ["/head/*"] };
+        }
 
-        using var session = TrainingSession.Create(headed, spec, options.Session);
+        using var session = TrainingSession.Create(headed, spec, TrainingSessionOptions(options.Session));
         var loader = BatchPipeline.DefaultLoader(data, options.Preprocess);
         var trainPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess, Augment = options.Augment, Seed = options.Seed }, loader);
-        var evalPipeline = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess }, loader);
+        var evalPipeline = new BatchPipeline(validationData, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = options.Preprocess },
+            ReferenceEquals(validationData, data) ? loader : BatchPipeline.DefaultLoader(validationData, options.Preprocess));
         if (warning is not null)
         {
             trainPipeline.Warning += warning;
@@ -161,12 +166,12 @@ public static partial class FineTuner
             TrainingMode.FeatureCache when options.Augment is not null => throw new ArgumentException("feature-cache mode needs the same input every epoch; augmentation changes it (use end-to-end)."),
             var m => m,
         };
-        var cache = mode == TrainingMode.FeatureCache ? new Dictionary<int, float[]>() : null;
-        long[]? featureShape = null;
+        Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
+        RemoveKilledWrites(outputDirectory);
+        using var cache = mode == TrainingMode.FeatureCache ? new FeatureCache(options.CacheMemoryBytes, Path.Combine(outputDirectory, "artifacts", FeatureCache.SpillFileName)) : null;
         var offset = options.PriorHistory.Count;
         var history = new List<EpochResult>(options.PriorHistory);
         var firstEpoch = offset + 1;
-        RemoveKilledWrites(outputDirectory);
         if (options.Resume)
         {
             // Parameters, optimiser state and step come from the checkpoint; shuffling and augmentation
@@ -209,7 +214,6 @@ public static partial class FineTuner
         }
 
         var stopped = options.EarlyStoppingPatience > 0 && sinceBest >= options.EarlyStoppingPatience;
-        Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
         var bestCheckpoint = Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx");
         float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
         using var stepLog = options.StepLog is null ? null
@@ -257,19 +261,18 @@ public static partial class FineTuner
             if (cache is not null && cache.Count > 0)
             {
                 // Feature cache: no decoding and no prefix after the first epoch.
-                var sampleSize = (int)featureShape!.Aggregate(1L, (a, b) => a * b);
                 for (var start = 0; start < order.Length; start += options.BatchSize)
                 {
-                    var indices = order.Skip(start).Take(options.BatchSize).Where(cache.ContainsKey).ToArray();
+                    var indices = order.Skip(start).Take(options.BatchSize).Where(cache.Contains).ToArray();
                     if (indices.Length == 0)
                     {
                         continue;
                     }
 
-                    using var features = Tensor<float>.Create([indices.Length, .. featureShape!]);
+                    using var features = Tensor<float>.Create([indices.Length, .. cache.SampleShape!]);
                     for (var i = 0; i < indices.Length; i++)
                     {
-                        cache[indices[i]].CopyTo(features.Span.Slice(i * sampleSize, sampleSize));
+                        cache.CopyTo(indices[i], features.Span.Slice(i * cache.SampleSize, cache.SampleSize));
                     }
 
                     var labels = indices.Select(i => data.Items[i].Label).ToArray();
@@ -279,32 +282,77 @@ public static partial class FineTuner
             }
             else
             {
-                await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+                // With a frozen prefix, the next batch's prefix runs while the current batch's step trains (neither
+                // session's threads spin, so the two share the cores); the steps stay in order, so results are unchanged.
+                (ImageBatch Batch, Tensor<float> X, Task<Tensor<float>> Features)? pending = null;
+                try
                 {
-                    using (batch)
+                    await foreach (var batch in trainPipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
                     {
                         long[] shape = options.Preprocess.Nhwc ? [batch.Count, height, width, 3] : [batch.Count, 3, height, width];
-                        using var x = Tensor<float>.Wrap(batch.Buffer, shape);
-                        using var y = Tensor<long>.FromSpan(batch.Labels.AsSpan(0, batch.Count).ToArray().Select(l => (long)l).ToArray(), batch.Count);
-                        float loss;
-                        if (cache is not null)
+                        var x = Tensor<float>.Wrap(batch.Buffer, shape);
+                        if (!session.HasPrefix)
                         {
-                            using var features = session.Features(x, cancellationToken);
-                            featureShape ??= [.. features.Shape.Skip(1)];
-                            var size = (int)(features.ElementCount / batch.Count);
-                            for (var i = 0; i < batch.Count; i++)
+                            using (batch)
+                            using (x)
+                            using (var y = Labels(batch))
                             {
-                                cache[batch.Indices[i]] = features.Span.Slice(i * size, size).ToArray();
+                                Account(session.Step(x, y, NextRate(), cancellationToken), batch.Count, batch.Labels.AsSpan(0, batch.Count));
                             }
 
-                            loss = session.StepOnFeatures(features, y, NextRate(), cancellationToken);
-                        }
-                        else
-                        {
-                            loss = session.Step(x, y, NextRate(), cancellationToken);
+                            continue;
                         }
 
-                        Account(loss, batch.Count, batch.Labels.AsSpan(0, batch.Count));
+                        var previous = pending;
+                        pending = (batch, x, Task.Run(() => session.Features(x, cancellationToken), cancellationToken));
+                        if (previous is { } ready)
+                        {
+                            await StepOnPrefixed(ready).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (pending is { } last)
+                    {
+                        pending = null;
+                        await StepOnPrefixed(last).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (pending is { } abandoned)
+                    {
+                        try
+                        {
+                            (await abandoned.Features.ConfigureAwait(false)).Dispose();
+                        }
+                        catch (Exception e) when (e is OperationCanceledException or OnnxRuntimeException)
+                        {
+                            // The step that failed is what the caller sees.
+                        }
+
+                        abandoned.X.Dispose();
+                        abandoned.Batch.Dispose();
+                    }
+                }
+
+                async Task StepOnPrefixed((ImageBatch Batch, Tensor<float> X, Task<Tensor<float>> Features) item)
+                {
+                    using (item.Batch)
+                    using (item.X)
+                    using (var y = Labels(item.Batch))
+                    using (var features = await item.Features.ConfigureAwait(false))
+                    {
+                        if (cache is not null)
+                        {
+                            var size = (int)(features.ElementCount / item.Batch.Count);
+                            long[] sampleShape = [.. features.Shape.Skip(1)];
+                            for (var i = 0; i < item.Batch.Count; i++)
+                            {
+                                cache.Add(item.Batch.Indices[i], sampleShape, features.Span.Slice(i * size, size));
+                            }
+                        }
+
+                        Account(session.StepOnFeatures(features, y, NextRate(), cancellationToken), item.Batch.Count, item.Batch.Labels.AsSpan(0, item.Batch.Count));
                     }
                 }
             }
@@ -343,7 +391,7 @@ public static partial class FineTuner
         var (finalLoss, _, metrics) = validation.Length > 0
             ? await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
             : (double.NaN, double.NaN, null);
-        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode);
+        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode, cache);
         return new StageOutcome(history, finalLoss, metrics, session.Graph.Parameters, mode);
     }
 
@@ -403,6 +451,17 @@ public static partial class FineTuner
         return (labels.Count == 0 ? double.NaN : loss / labels.Count, metrics.Accuracy, metrics);
     }
 
+    private static Tensor<long> Labels(ImageBatch batch)
+    {
+        var labels = new long[batch.Count];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            labels[i] = batch.Labels[i];
+        }
+
+        return Tensor<long>.FromSpan(labels, labels.Length);
+    }
+
     /// <summary>log(1 + eˣ) without overflow: −log σ(−x), the binary cross-entropy of a logit.</summary>
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
@@ -423,7 +482,7 @@ public static partial class FineTuner
         return max + Math.Log(sum);
     }
 
-    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped, TrainingMode mode)
+    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped, TrainingMode mode, FeatureCache? cache)
     {
         Directory.CreateDirectory(dir);
         var artifacts = Path.Combine(dir, "artifacts");
@@ -442,6 +501,13 @@ public static partial class FineTuner
         var doc = new
         {
             mode = mode == TrainingMode.FeatureCache ? "feature-cache" : "end-to-end",
+            featureCache = cache is null ? null : new
+            {
+                samples = cache.Count,
+                inMemory = cache.Count - cache.SpilledCount,
+                spilled = cache.SpilledCount,
+                bytesPerSample = (long)cache.SampleSize * sizeof(float),
+            },
             classes = data.Classes,
             trainableParameters = session.Graph.Parameters,
             boundary = session.Graph.Input,
@@ -523,8 +589,9 @@ public static partial class FineTuner
     private static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Deletes the temporary files (<c>NAME.tmp</c>) of atomic writes that a killed run left in its
-    /// output folder: they are never complete outputs, and nothing reads them.
+    /// Deletes the temporary files (<c>NAME.tmp</c>) that a killed run left in its output folder —
+    /// atomic writes cut before their rename, the feature cache's spill file: they are never
+    /// complete outputs, and nothing reads them. Runs before this run creates any.
     /// </summary>
     private static void RemoveKilledWrites(string outputDirectory)
     {

@@ -21,8 +21,8 @@ public sealed class TrainingSession : IDisposable
     {
         Source = source;
         Graph = graph;
-        step = InferenceSession.FromBytes(graph.Step.ToBytes(), Profiled(options, "step"));
-        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), Profiled(options, "prefix"));
+        step = InferenceSession.FromBytes(graph.Step.ToBytes(), ForPart(options, "step"));
+        prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(options, "prefix"));
         var initializers = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var p in graph.Parameters)
         {
@@ -47,15 +47,30 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
-    private static SessionOptions? Profiled(SessionOptions? options, string part)
+    /// <summary>ORT's session config key for busy-waiting intra-op threads.</summary>
+    private const string AllowSpinningKey = "session.intra_op.allow_spinning";
+
+    /// <summary>
+    /// The options of the prefix or step session: intra-op threads do not spin, because the next batch's prefix runs
+    /// while the current step trains and two spinning pools would fight over the cores (measured on 2 cores: ResNet-18
+    /// layer4 + head, batch 32, 29 images/s one after the other, 45–48 overlapped without spinning, 40 overlapped with
+    /// one thread each); alone, a session without spinning was as fast (29.3 vs 29.2). An explicit setting is kept.
+    /// </summary>
+    private static SessionOptions ForPart(SessionOptions? options, string part)
     {
-        if (options?.ProfilingPrefix is not { } profile)
+        var copy = options?.Clone() ?? new SessionOptions();
+        copy.ConfigEntries.TryAdd(AllowSpinningKey, "0");
+
+        // ORT's default pool (0 threads) pins one thread per core; two pinned pools would share cores badly.
+        if (copy.IntraOpThreads == 0)
         {
-            return options;
+            copy.IntraOpThreads = Environment.ProcessorCount;
+        }
+        if (copy.ProfilingPrefix is { } profile)
+        {
+            copy.ProfilingPrefix = $"{profile}_{part}";
         }
 
-        var copy = options.Clone();
-        copy.ProfilingPrefix = $"{profile}_{part}";
         return copy;
     }
 

@@ -88,7 +88,7 @@ internal static class DemoCommand
             FineTuneDemo(console, Path.Combine(fixture, "model.onnx"), Path.Combine(photos, "photos"));
         }
 
-        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]preprocess[/], [bold]augment-preview[/], [bold]bench[/] infer|preprocess|train, [bold]zoo[/], [bold]finetune[/], [bold]graph[/] head|cut|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
+        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]preprocess[/], [bold]augment-preview[/], [bold]bench[/] infer|preprocess|train, [bold]zoo[/], [bold]finetune[/], [bold]eval[/], [bold]predict[/], [bold]graph[/] head|cut|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
         return worst < 1e-4 ? 0 : 1;
     }
 

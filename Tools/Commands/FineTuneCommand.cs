@@ -32,7 +32,7 @@ internal static class FineTuneCommand
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var weightDecay = new Option<float>("--weight-decay") { Description = "weight decay" };
         var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing" };
-        var preprocess = new Option<string>("--preprocess") { DefaultValueFactory = _ => "imagenet", Description = "preprocess spec (must give a fixed size)" };
+        var preprocess = new Option<string>("--preprocess") { DefaultValueFactory = _ => "imagenet", Description = "preprocess spec (with a fixed size, or give --input-size)" };
         var augment = new Option<string?>("--augment") { Description = "augmentation of training images" };
         var valSplit = new Option<double>("--val-split") { DefaultValueFactory = _ => 0.2, Description = "validation fraction (0 = none)" };
         var seed = new Option<int>("--seed") { Description = "seed" };
@@ -44,11 +44,13 @@ internal static class FineTuneCommand
         var patience = new Option<int>("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
         var workflow = new FineTuneWorkflowArgs();
+        var inputs = new FineTuneInputArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
             model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
         };
         workflow.AddTo(command);
+        inputs.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
             var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
@@ -124,8 +126,20 @@ internal static class FineTuneCommand
                 },
                 Balanced = r.GetValue(balanced),
             };
-            options = workflow.Apply(r, options, dataset, explicitValidation: r.GetResult(valSplit) is { Implicit: false });
+            var explicitSplit = r.GetResult(valSplit) is { Implicit: false };
+            options = inputs.Apply(r, options, explicitSplit);
+            options = workflow.Apply(r, options, dataset, explicitValidation: explicitSplit, separateValidation: inputs.HasValidation(r));
             var onnx = GraphFiles.Load(r.GetValue(model)!);
+            try
+            {
+                FineTuner.Validate(onnx, dataset, options);
+            }
+            catch (ArgumentException e)
+            {
+                // Settings that cannot work with this model or data are usage errors, found before anything is written.
+                throw new UsageException(e.Message);
+            }
+
             context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
             await workflow.RunAsync(context, r, onnx, dataset, options, r.GetValue(output)!, cancellationToken).ConfigureAwait(false);
             return 0;

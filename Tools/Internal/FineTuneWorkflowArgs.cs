@@ -32,7 +32,7 @@ internal sealed class FineTuneWorkflowArgs
     }
 
     /// <summary>Checks the workflow options against each other and folds them into <paramref name="options"/>.</summary>
-    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation)
+    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation, bool separateValidation = false)
     {
         var two = r.GetValue(twoStage);
         foreach (var stageOption in new Option[] { stage1Epochs, stage2Epochs, stage2Lr })
@@ -58,6 +58,11 @@ internal sealed class FineTuneWorkflowArgs
             if (explicitValidation)
             {
                 throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val-split.");
+            }
+
+            if (separateValidation)
+            {
+                throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val.");
             }
         }
 
