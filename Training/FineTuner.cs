@@ -167,6 +167,7 @@ public static partial class FineTuner
             var m => m,
         };
         Directory.CreateDirectory(Path.Combine(outputDirectory, "artifacts"));
+        RemoveKilledWrites(outputDirectory);
         using var cache = mode == TrainingMode.FeatureCache ? new FeatureCache(options.CacheMemoryBytes, Path.Combine(outputDirectory, "artifacts", FeatureCache.SpillFileName)) : null;
         var offset = options.PriorHistory.Count;
         var history = new List<EpochResult>(options.PriorHistory);
@@ -191,13 +192,33 @@ public static partial class FineTuner
         var stepsPerEpoch = (train.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = stepsPerEpoch * options.Epochs;
         var globalStep = session.StepCount;
-        var bestLoss = history.Where(h => h.Epoch > offset).Select(h => h.ValidationLoss).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.PositiveInfinity).Min();
+        // Early stopping's state is replayed from the epochs already run (a resumed run stops where an uninterrupted one does).
+        var bestLoss = double.PositiveInfinity;
         var sinceBest = 0;
+        bool Improved(double valLoss)
+        {
+            if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
+            {
+                bestLoss = valLoss;
+                sinceBest = 0;
+                return true;
+            }
+
+            sinceBest++;
+            return false;
+        }
+
+        foreach (var done in history.Where(h => h.Epoch > offset))
+        {
+            Improved(done.ValidationLoss);
+        }
+
+        var stopped = options.EarlyStoppingPatience > 0 && sinceBest >= options.EarlyStoppingPatience;
         var bestCheckpoint = Path.Combine(outputDirectory, "artifacts", "best_checkpoint.onnx");
         float NextRate() => schedule.At(globalStep++, stepsPerEpoch, totalSteps);
         using var stepLog = options.StepLog is null ? null
             : StepLog.Open(options.StepLog, options.Resume || options.PriorSteps > 0 ? options.PriorSteps + session.StepCount : null);
-        for (var epoch = firstEpoch; epoch <= offset + options.Epochs; epoch++)
+        for (var epoch = firstEpoch; !stopped && epoch <= offset + options.Epochs; epoch++)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
             var batchInEpoch = 0;
@@ -345,20 +366,17 @@ public static partial class FineTuner
             stepLog?.Flush();
             progress?.Invoke(result);
 
-            // History, last checkpoint every epoch, best on validation improvement; all written atomically.
+            // History, best on validation improvement, then the last checkpoint; all written atomically. The
+            // last checkpoint is written last: a run killed before it repeats this epoch, best save included.
             WriteHistory(Path.Combine(outputDirectory, "history.csv"), history);
             TrainingCharts.SaveCurves(Path.Combine(outputDirectory, "curves.png"), history);
-            session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
-            if (!double.IsNaN(valLoss) && valLoss < bestLoss - options.EarlyStoppingMinDelta)
+            if (Improved(valLoss))
             {
-                bestLoss = valLoss;
-                sinceBest = 0;
                 session.SaveCheckpoint(bestCheckpoint, new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
             }
-            else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
-            {
-                break;
-            }
+
+            session.SaveCheckpoint(Path.Combine(outputDirectory, "artifacts", "checkpoint.onnx"), new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+            stopped = options.EarlyStoppingPatience > 0 && sinceBest >= options.EarlyStoppingPatience;
         }
 
         if (options.EarlyStoppingPatience > 0 && File.Exists(bestCheckpoint))
@@ -570,10 +588,32 @@ public static partial class FineTuner
 
     private static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Deletes the temporary files (<c>NAME.tmp</c>) that a killed run left in its output folder —
+    /// atomic writes cut before their rename, the feature cache's spill file: they are never
+    /// complete outputs, and nothing reads them. Runs before this run creates any.
+    /// </summary>
+    private static void RemoveKilledWrites(string outputDirectory)
+    {
+        foreach (var folder in new[] { outputDirectory, Path.Combine(outputDirectory, "artifacts") }.Where(Directory.Exists))
+        {
+            foreach (var temp in Directory.EnumerateFiles(folder, "*.tmp"))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
     private static void Atomic(string path, string text)
     {
+        // Temporary file, flush to disk, rename: the name holds the old or the new text, never a part.
         var temp = path + ".tmp";
-        File.WriteAllText(temp, text);
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(text));
+            stream.Flush(flushToDisk: true);
+        }
+
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -24,8 +24,11 @@ internal sealed class StepLog : IDisposable
 
         if (keepThrough is { } last && File.Exists(path))
         {
+            // Only whole lines count: a kill can cut the last line anywhere, even inside its step number.
             var kept = File.ReadLines(path).Skip(1)
-                .TakeWhile(l => l.Split(',')[0] is var s && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var step) && step <= last)
+                .TakeWhile(l => l.Split(',') is [var s, var loss]
+                    && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var step) && step <= last
+                    && float.TryParse(loss, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
                 .ToList();
             var temp = path + ".tmp";
             File.WriteAllLines(temp, [Header, .. kept]);
