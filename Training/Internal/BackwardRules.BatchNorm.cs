@@ -109,7 +109,11 @@ internal sealed partial class BackwardRules
     {
         // Inference-mode BN is a per-channel affine: y = x̂·scale + B with x̂ = (x − mean)/√(var + ε).
         var eps = Attr.Float(node, "epsilon", 1e-5f);
-        var channel = e.Longs("bn_shape", 1, -1, 1, 1);
+
+        // Any rank ≥ 2 (after a Gemm the input is [N, C]): channel vectors broadcast as [1, C, 1, …], sums over all but axis 1.
+        var rank = shapes[node.Input[0]].Dims?.Length ?? throw Unsupported(node, "BatchNormalization gradients need the input's rank");
+        var channel = e.Longs("bn_shape", [1, -1, .. Enumerable.Repeat(1L, rank - 2)]);
+        long[] reduce = [0, .. Enumerable.Range(2, rank - 2).Select(a => (long)a)];
         var invStd = e.Node("Reciprocal", [e.Node("Sqrt", [e.Node("Add", [node.Input[4], e.Scalar(eps)], "bn_var")], "bn_std")], "bn_inv");
         if (wanted(0))
         {
@@ -121,12 +125,12 @@ internal sealed partial class BackwardRules
         {
             var centred = e.Node("Sub", [node.Input[0], e.Node("Reshape", [node.Input[3], channel], "bn_meanc")], "bn_centred");
             var xhat = e.Node("Mul", [centred, e.Node("Reshape", [invStd, channel], "bn_invc")], "bn_xhat");
-            yield return (1, e.Node("ReduceSum", [e.Node("Mul", [dY, xhat], "bn_dyx"), e.Longs("axes", 0, 2, 3)], "dbn_scale", GraphEmitter.Int("keepdims", 0)));
+            yield return (1, e.Node("ReduceSum", [e.Node("Mul", [dY, xhat], "bn_dyx"), e.Longs("axes", reduce)], "dbn_scale", GraphEmitter.Int("keepdims", 0)));
         }
 
         if (wanted(2))
         {
-            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", 0, 2, 3)], "dbn_bias", GraphEmitter.Int("keepdims", 0)));
+            yield return (2, e.Node("ReduceSum", [dY, e.Longs("axes", reduce)], "dbn_bias", GraphEmitter.Int("keepdims", 0)));
         }
     }
 }

@@ -52,6 +52,18 @@ public class BatchNormTrainingTests
             inputShape: [4, 2, size, size], every: 2, fractionOfLargest: 5e-3, batchNorm: BatchNormMode.Train);
     }
 
+    [Theory]
+    [InlineData(6, 1)]
+    [InlineData(7, 2)]
+    public void Gradients_FrozenBatchNormAfterConvAndAfterGemm_MatchFiniteDifferences(int size, long stride)
+    {
+        // Frozen BN over a 4-D and a 2-D input (BN after a Gemm once failed: its rule assumed N×C×H×W). Without batch
+        // statistics the conv gradients here are ~1e-4, near the resolution of a float32 central difference
+        // (ulp of the loss / 2ε ≈ 1e-5), hence the absolute floor.
+        CheckAll(ConvBn(size, stride), size, ["scale", "conv.w", "bn.scale", "bn.bias", "fc.w", "bn1d.scale", "bn1d.bias", "out.w"],
+            inputShape: [4, 2, size, size], every: 2, fractionOfLargest: 5e-3, batchNorm: BatchNormMode.Frozen, floor: 2e-5);
+    }
+
     [Fact]
     public void RunningStatistics_OneStep_UpdatedWithMomentumAndUnbiasedVariance()
     {

@@ -213,7 +213,7 @@ public class GradientCheckTests
     /// largest gradient when given (for small gradients, where 2e-3 would hide a wrong rule).
     /// </summary>
     internal static void CheckAll(OnnxModel model, int size, string[] parameters, long[]? inputShape = null, IReadOnlyList<float>? classWeights = null, int every = 0, double fractionOfLargest = 0,
-        BatchNormMode batchNorm = BatchNormMode.Frozen)
+        BatchNormMode batchNorm = BatchNormMode.Frozen, double floor = 0)
     {
         inputShape ??= [3, 2, size, size];
         var count = (int)inputShape.Aggregate(1L, (a, d) => a * d);
@@ -227,7 +227,7 @@ public class GradientCheckTests
         foreach (var p in parameters)
         {
             var analytic = session.LastGradients[p];
-            var absolute = fractionOfLargest > 0 ? fractionOfLargest * analytic.Max(Math.Abs) : 2e-3;
+            var absolute = Math.Max(floor, fractionOfLargest > 0 ? fractionOfLargest * analytic.Max(Math.Abs) : 2e-3);
             var init = model.Graph.Initializer.First(t => t.Name == p);
             var original = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(TensorData.FromProto(init).Bytes).ToArray();
             var indices = every > 0
