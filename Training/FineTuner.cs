@@ -391,7 +391,7 @@ public static partial class FineTuner
         var (finalLoss, _, metrics) = validation.Length > 0
             ? await EvaluateAsync(final, evalPipeline, validation, data.Classes, options.Preprocess, cancellationToken, options.Session).ConfigureAwait(false)
             : (double.NaN, double.NaN, null);
-        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode, cache);
+        WriteOutputs(outputDirectory, final, session, data, history, metrics, trainPipeline.Skipped.Concat(evalPipeline.Skipped).Distinct().ToList(), mode, cache, options.Spec);
         return new StageOutcome(history, finalLoss, metrics, session.Graph.Parameters, mode);
     }
 
@@ -482,7 +482,7 @@ public static partial class FineTuner
         return max + Math.Log(sum);
     }
 
-    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped, TrainingMode mode, FeatureCache? cache)
+    private static void WriteOutputs(string dir, OnnxModel final, TrainingSession session, ImageDataset data, IReadOnlyList<EpochResult> history, ClassificationMetrics? metrics, IReadOnlyList<string> skipped, TrainingMode mode, FeatureCache? cache, TrainingSpec spec)
     {
         Directory.CreateDirectory(dir);
         var artifacts = Path.Combine(dir, "artifacts");
@@ -508,6 +508,9 @@ public static partial class FineTuner
                 spilled = cache.SpilledCount,
                 bytesPerSample = (long)cache.SampleSize * sizeof(float),
             },
+            loss = spec.Loss == LossKind.SigmoidBinaryCrossEntropy ? "bce" : "softmax",
+            optimizer = spec.Optimizer.ToString().ToLowerInvariant(),
+            batchNorm = spec.BatchNorm == BatchNormMode.Train ? "train" : "frozen",
             classes = data.Classes,
             trainableParameters = session.Graph.Parameters,
             boundary = session.Graph.Input,

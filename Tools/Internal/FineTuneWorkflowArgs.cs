@@ -132,7 +132,7 @@ internal sealed class FineTuneWorkflowArgs
         }
         else
         {
-            context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
+            context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, curves.png{(options.ValidationSplit > 0 || options.ValidationData is not null ? ", confusion.png" : "")}, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
         }
     }
 }

@@ -19,6 +19,8 @@ public class BinaryFineTuneCliTests
         Assert.True(code == 0, stderr + stdout);
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json")));
         Assert.Equal(1.0, metrics.RootElement.GetProperty("validation").GetProperty("accuracy").GetDouble());
+        Assert.Equal("bce", metrics.RootElement.GetProperty("loss").GetString());
+        Assert.Equal("rmsprop", metrics.RootElement.GetProperty("optimizer").GetString());
 
         // One output column holding P(red), under the original output name, through a Sigmoid.
         var model = OnnxModel.Load(Path.Combine(outDir, "model.onnx"));
