@@ -45,9 +45,9 @@ public static partial class FineTuner
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"dropout must be in [0, 1), got {options.Dropout}."));
         }
 
-        if (options.Dropout > 0 && (options.NewHeadClasses is null || options.Hidden.Count == 0) && options.Stage == 1)
+        if (options.Dropout > 0 && options.NewHeadClasses is null && options.Stage == 1)
         {
-            throw new ArgumentException("dropout goes after the hidden layers of a new head; give the new head hidden layers (--hidden).");
+            throw new ArgumentException("dropout belongs to a new head (before its classifier, or after each --hidden layer); it cannot be used with --keep-head.");
         }
 
         if (options.Mode == TrainingMode.FeatureCache && options.Augment is not null)

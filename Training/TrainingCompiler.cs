@@ -110,6 +110,14 @@ public static class TrainingCompiler
 
         var boundary = floatBoundary[0];
         var graph = new OnnxGraph(clean.Graph);
+
+        // A parameter-free Dropout right before the trainable part (e.g. GAP → Dropout → Dense) must run in the step
+        // graph to be active while training: the boundary moves to its input.
+        while (spec.Dropout && graph.Producer(boundary) is { OpType: "Dropout" } dropout && graph.Consumers(boundary).Count == 1)
+        {
+            boundary = dropout.Input[0];
+        }
+
         var isModelInput = graph.IsRuntimeInput(boundary);
         var suffix = GraphEdits.Extract(clean, [boundary], [logits]);
         var prefix = isModelInput ? null : GraphEdits.Cut(clean, boundary);

@@ -30,7 +30,10 @@ public sealed class HeadSpec
     /// <summary>Widths of hidden dense layers (each followed by ReLU and, when set, Dropout).</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [];
 
-    /// <summary>Dropout ratio after each hidden layer (0 = none); active only in training graphs.</summary>
+    /// <summary>
+    /// Dropout ratio (0 = none) after each hidden layer, or, for a head without hidden layers, on the features before
+    /// the classifier (Keras' GlobalAveragePooling → Dropout → Dense); active only in training graphs.
+    /// </summary>
     public float Dropout { get; init; }
 
     /// <summary>Seed of the PyTorch-Linear-default initialisation.</summary>
@@ -177,6 +180,11 @@ public static class HeadEdits
         var current = head.Features;
         var width = head.FeatureCount;
         var layers = spec.Hidden.Append(spec.Classes).ToList();
+        if (spec.Hidden.Count == 0 && spec.Dropout > 0)
+        {
+            current = AddDropout(result, graph, current, 0, spec.Dropout, model.Opset);
+        }
+
         for (var i = 0; i < layers.Count; i++)
         {
             var last = i == layers.Count - 1;
@@ -196,13 +204,7 @@ public static class HeadEdits
                 current = relu;
                 if (spec.Dropout > 0)
                 {
-                    var ratio = graph.UniqueName($"head.{i}.dropout_ratio");
-                    result.Graph.Initializer.Add(Tensors.Float(ratio, [spec.Dropout]));
-                    var dropped = graph.UniqueName($"/head/{i}/Dropout_output_0");
-                    result.Graph.Node.Add(model.Opset >= 12
-                        ? Tensors.Node("Dropout", $"/head/{i}/Dropout", [current, ratio], [dropped])
-                        : Tensors.Node("Dropout", $"/head/{i}/Dropout", [current], [dropped], Tensors.FloatAttr("ratio", spec.Dropout)));
-                    current = dropped;
+                    current = AddDropout(result, graph, current, i, spec.Dropout, model.Opset);
                 }
 
                 graph.Invalidate();
@@ -229,5 +231,17 @@ public static class HeadEdits
         graph.Invalidate();
         graph.RemoveUnusedInitializers();
         return GraphEdits.Finish(result);
+    }
+
+    private static string AddDropout(OnnxModel result, OnnxGraph graph, string input, int layer, float ratio, long opset)
+    {
+        var ratioName = graph.UniqueName($"head.{layer}.dropout_ratio");
+        result.Graph.Initializer.Add(Tensors.Float(ratioName, [ratio]));
+        var dropped = graph.UniqueName($"/head/{layer}/Dropout_output_0");
+        result.Graph.Node.Add(opset >= 12
+            ? Tensors.Node("Dropout", $"/head/{layer}/Dropout", [input, ratioName], [dropped])
+            : Tensors.Node("Dropout", $"/head/{layer}/Dropout", [input], [dropped], Tensors.FloatAttr("ratio", ratio)));
+        graph.Invalidate();
+        return dropped;
     }
 }

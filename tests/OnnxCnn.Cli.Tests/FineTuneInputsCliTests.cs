@@ -156,7 +156,7 @@ public class FineTuneInputsCliTests
     [InlineData("--input-size 0x32", "--input-size '0x32' is not HxW (e.g. 224x224).")]
     [InlineData("--preprocess imagenet", "the model's input 'input' is 32x32 but the preprocessing gives 224x224; set the input size (--input-size) or a preprocessing spec of that size.")]
     [InlineData("--preprocess scale=1/255", "preprocess spec 'scale=0.003921569,mean=0:0:0,std=1:1:1,order=rgb,layout=nchw' does not give a fixed size; give resize=HxW, fit=HxW or crop=HxW, or an input size (--input-size).")]
-    [InlineData("--dropout 0.5", "dropout goes after the hidden layers of a new head; give the new head hidden layers (--hidden).")]
+    [InlineData("--keep-head --dropout 0.5", "dropout belongs to a new head (before its classifier, or after each --hidden layer); it cannot be used with --keep-head.")]
     [InlineData("--dropout 1.5 --hidden 8", "--dropout must be in [0, 1), got 1.5.")]
     [InlineData("--batchnorm sometimes", "--batchnorm 'sometimes' is not frozen or train.")]
     [InlineData("--cache-memory -1", "--cache-memory must be 0 or more MB, got -1.")]

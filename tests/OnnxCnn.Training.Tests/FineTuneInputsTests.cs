@@ -190,8 +190,34 @@ public class FineTuneInputsTests
         Assert.Equal(((11 * 7_919L) + 12_345L) % 2147483647, BitConverter.ToInt64(seed.RawData.Span));
     }
 
+    /// <summary>
+    /// Without hidden layers the dropout sits on the features before the classifier (Keras' GAP → Dropout → Dense);
+    /// head-only training moves the step graph's start before it, so it is active, and the feature cache holds the
+    /// features before dropout (fresh masks every epoch).
+    /// </summary>
+    [Fact]
+    public async Task Dropout_NewHeadWithoutHidden_BeforeClassifier_ActiveInStepGraph()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneWorkflowTests.MakeDataset(dir, 2);
+        var options = Options(1) with { Mode = TrainingMode.FeatureCache, Dropout = 0.4f, Spec = new TrainingSpec { Momentum = 0.9f, DropoutSeed = 3 } };
+        await FineTuner.RunAsync(TinyResNet, data, options, dir.File("run"));
+        var exported = OnnxModel.Load(Path.Combine(dir.File("run"), "model.onnx"));
+        var dropout = Assert.Single(exported.Graph.Node, n => n.OpType == "Dropout");
+        Assert.Contains(exported.Graph.Node, n => n.OpType == "Gemm" && n.Input[0] == dropout.Output[0]);
+        var step = OnnxModel.Load(Path.Combine(dir.File("run"), "artifacts", "training_step.onnx"));
+        var input = step.Graph.Input.Select(i => i.Name).First(n => !n.StartsWith("head.", StringComparison.Ordinal));
+        Assert.Equal(dropout.Input[0], input);
+        Assert.Contains(step.Graph.Initializer, t => t.Name.StartsWith("do_seed", StringComparison.Ordinal));
+
+        // With dropout off (inference semantics) the step graph may start after it, as before.
+        using var session = TrainingSession.Create(exported, new TrainingSpec { Trainable = ["/head/*"] });
+        Assert.Equal(dropout.Input[0], session.Graph.Input);
+        using var session2 = TrainingSession.Create(exported, new TrainingSpec { Trainable = ["/head/*"], Dropout = false });
+        Assert.NotEqual(dropout.Input[0], session2.Graph.Input);
+    }
+
     [Theory]
-    [InlineData(0.4f, new int[0], "dropout goes after the hidden layers of a new head; give the new head hidden layers (--hidden).")]
     [InlineData(1f, new[] { 8 }, "dropout must be in [0, 1), got 1.")]
     public async Task Dropout_Invalid_Throws(float ratio, int[] hidden, string message)
     {
