@@ -56,19 +56,7 @@ internal sealed partial class BackwardRules
         var newMean = e.Node("Add", [e.Node("Mul", [node.Input[3], keep], "bnt_rm_keep"), e.Node("Mul", [e.Node("Reshape", [mean, flat], "bnt_mean_flat"), take], "bnt_rm_take")], "bnt_running_mean");
         var newVar = e.Node("Add", [e.Node("Mul", [node.Input[4], keep], "bnt_rv_keep"), e.Node("Mul", [unbiased, take], "bnt_rv_take")], "bnt_running_var");
 
-        // The replacement produces the node's own output; move it to where the node was (graphs stay topologically sorted).
-        var added = e.Graph.Node.Skip(before).ToList();
-        added.First(n => n.Output[0] == y).Output[0] = node.Output[0];
-        foreach (var n in added)
-        {
-            e.Graph.Node.Remove(n);
-        }
-
-        e.Graph.Node.Remove(node);
-        for (var i = 0; i < added.Count; i++)
-        {
-            e.Graph.Node.Insert(index + i, added[i]);
-        }
+        e.ReplaceNode(node, index, before, y);
 
         trainingBatchNorms[node.Output[0]] = new TrainingBatchNorm(xhat, invStd, scale, axes);
         return [(node.Input[3], Identity(newMean, node.Input[3] + ".updated")), (node.Input[4], Identity(newVar, node.Input[4] + ".updated"))];

@@ -54,18 +54,7 @@ internal sealed partial class BackwardRules
         var mask = e.Node("Reshape", [e.Node("Mul", [keep, e.Scalar(1 / (1 - ratio))], "do_scaled"), shape], "do_mask");
         var y = e.Node("Mul", [x, mask], "do_y");
 
-        var added = e.Graph.Node.Skip(before).ToList();
-        added.First(n => n.Output[0] == y).Output[0] = node.Output[0];
-        foreach (var n in added)
-        {
-            e.Graph.Node.Remove(n);
-        }
-
-        e.Graph.Node.Remove(node);
-        for (var i = 0; i < added.Count; i++)
-        {
-            e.Graph.Node.Insert(index + i, added[i]);
-        }
+        e.ReplaceNode(node, index, before, y);
 
         dropoutMasks[node.Output[0]] = mask;
     }

@@ -65,6 +65,27 @@ internal sealed class GraphEmitter(GraphProto graph)
 
     public static AttributeProto Str(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
+    /// <summary>
+    /// Replaces <paramref name="node"/> (at <paramref name="index"/>) by the nodes emitted since the graph had
+    /// <paramref name="emittedFrom"/> nodes: <paramref name="result"/> is renamed to the node's output, and the new nodes
+    /// take the node's place so the graph stays topologically sorted.
+    /// </summary>
+    public void ReplaceNode(NodeProto node, int index, int emittedFrom, string result)
+    {
+        var added = Graph.Node.Skip(emittedFrom).ToList();
+        added.First(n => n.Output[0] == result).Output[0] = node.Output[0];
+        foreach (var n in added)
+        {
+            Graph.Node.Remove(n);
+        }
+
+        Graph.Node.Remove(node);
+        for (var i = 0; i < added.Count; i++)
+        {
+            Graph.Node.Insert(index + i, added[i]);
+        }
+    }
+
     /// <summary>The runtime shape of a tensor.</summary>
     public string ShapeOf(string tensor) => Node("Shape", [tensor], "shape");
 }
