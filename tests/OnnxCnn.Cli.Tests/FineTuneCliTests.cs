@@ -61,6 +61,32 @@ public class FineTuneCliTests
         Assert.Equal([-1L, 2], session.Outputs[0].Dimensions);
     }
 
+    /// <summary>
+    /// The "another framework" case end to end through the CLI: a Paddle2ONNX-style graph (opset 9, Constant-node
+    /// weights, depthwise convs, hard-swish, squeeze-excite HardSigmoid, BN, Softmax output) fine-tuned with every
+    /// parameter trainable on a folder of images; the export still ends in Softmax and predict reads it without flags.
+    /// </summary>
+    [Fact]
+    public void FineTune_PaddleStyleAllParameters_LearnsAndExportsProbabilities()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir);
+        var outDir = Path.Combine(dir.Path, "run");
+        var (code, stdout, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("graphs", "paddle_style", "model.onnx"), "--data", data, "--out", outDir,
+            "--preprocess", "resize=32x32,scale=1/255", "--epochs", "8", "--batch", "8", "--optimizer", "adam", "--lr", "0.01", "--trainable", "*", "--val-split", "0.25", "--seed", "2");
+        Assert.True(code == 0, stderr + stdout);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json")));
+        Assert.True(metrics.RootElement.GetProperty("trainableParameters").GetArrayLength() > 10, "the base's Constant-node weights did not become trainable");
+        Assert.InRange(metrics.RootElement.GetProperty("validation").GetProperty("accuracy").GetDouble(), 0.8, 1.0);
+        var model = OnnxCnn.Graphs.OnnxModel.Load(Path.Combine(outDir, "model.onnx"));
+        Assert.Equal("Softmax", model.Graph.Node.Single(n => n.Output.Contains(model.Graph.Output[0].Name)).OpType);
+        var (predictCode, json, predictError) = Cli.Run("predict", Path.Combine(outDir, "model.onnx"), Path.Combine(data, "red"), "--json");
+        Assert.True(predictCode == 0, predictError);
+        using var predictions = JsonDocument.Parse(json);
+        var top = predictions.RootElement.EnumerateArray().Select(r => r.GetProperty("top")[0].GetProperty("label").GetString()).ToList();
+        Assert.True(top.Count(l => l == "red") >= 10, string.Join(",", top));
+    }
+
     [Fact]
     public void FineTune_UnknownOptimizer_IsUsageError()
     {
