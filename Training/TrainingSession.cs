@@ -181,7 +181,10 @@ public sealed partial class TrainingSession : IDisposable
     /// <summary>True when a frozen prefix runs before the step graph (its output can be cached: feature-cache mode).</summary>
     public bool HasPrefix => prefix is not null;
 
-    /// <summary>The frozen prefix's output for a batch (the step graph's input); a copy the caller disposes.</summary>
+    /// <summary>
+    /// The frozen prefix's output for a batch (the step graph's input); a copy the caller disposes. It touches only the
+    /// prefix session, so it may run on another thread while a step trains (finetune overlaps the next batch this way).
+    /// </summary>
     public Tensor<float> Features(Tensor<float> batch, CancellationToken cancellationToken = default)
     {
         if (prefix is null)
