@@ -24,7 +24,7 @@ public class KillDuringExternalSaveTests
         var source = WideMlp(dir.File("mlp.onnx"));
         var output = dir.File("out.onnx");
         var temps = new[] { output + ".tmp", output + ".data.tmp" };
-        string[] Args(int seed) => ["graph", "reinit", source, "--seed", seed.ToString(CultureInfo.InvariantCulture), "--external-data", "-o", output];
+        string[] Args(int seed) => ["graph", "reinit", source, "--seed", seed.ToString(CultureInfo.InvariantCulture), "--external-data", "--overwrite", "-o", output];
         var expected = new Dictionary<string, int>(StringComparer.Ordinal);
         void Expect(int seed) => expected[Weights(Reinitializer.Reinitialize(OnnxModel.Load(source), seed).Model)] = seed;
 
