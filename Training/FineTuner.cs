@@ -34,6 +34,9 @@ public sealed partial record FineTuneOptions
     /// <summary>Hidden widths of a new head.</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [];
 
+    /// <summary>How a new head reads a backbone that ends in a feature map [N,C,H,W] (see <see cref="HeadSpec.Pool"/>).</summary>
+    public HeadPool? Pool { get; init; }
+
     /// <summary>What trains and how (empty globs and no unfreeze tensor = head only).</summary>
     public TrainingSpec Spec { get; init; } = new();
 
@@ -121,10 +124,7 @@ public static partial class FineTuner
         Validate(model, data, options);
         (model, options) = WithInputSize(model, options);
 
-        // A binary head has one output unit: its logit for the second class.
-        var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
-            : model;
+        var headed = WithNewHead(model, options, binary);
 
         // A separate validation set is evaluated whole; otherwise a split (or a K-fold's fold) of the training data.
         var validationData = options.ValidationData ?? data;

@@ -196,7 +196,13 @@ public static partial class GraphEdits
             }
         }
 
-        var fits = open == 0 ? symbols.Count == 0 && known == other : open == 1 && symbols.Count == 0 ? other != 0 && known % other == 0 : true;
+        // One open dim (a -1) takes what is left, the batch included: the known sizes must divide.
+        var fits = open switch
+        {
+            0 => symbols.Count > 0 || known == other,
+            1 => other != 0 && known % other == 0,
+            _ => true,
+        };
         return fits ? null : $"has the constant target shape [{string.Join(",", target)}], which cannot hold its input [{string.Join(",", input.Select(d => d.ToString()))}]";
     }
 
