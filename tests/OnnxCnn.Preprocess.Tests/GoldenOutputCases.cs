@@ -58,10 +58,20 @@ internal static class GoldenOutputCases
         return image;
     }
 
-    public static float[] Transform(int width, int height, string specText, ResampleFilter filter)
+    /// <summary>Resize/crop then convert (<paramref name="fused"/>: the one-pass <see cref="ImageTransforms.ApplyToTensor"/>).</summary>
+    public static float[] Transform(int width, int height, string specText, ResampleFilter filter, bool fused = false)
     {
         var spec = PreprocessSpec.Parse(specText);
         using var image = Synthetic(width, height, (width * 31) + height);
+        if (fused)
+        {
+            var buffer = new float[3 * 1024 * 1024];
+            buffer.AsSpan().Fill(float.NaN);
+            var (w, h) = ImageTransforms.ApplyToTensor(image, spec, buffer, filter);
+            Assert.All(buffer[(3 * w * h)..], v => Assert.True(float.IsNaN(v))); // nothing written past the sample
+            return buffer[..(3 * w * h)];
+        }
+
         using var prepared = ImageTransforms.Apply(image, spec, filter);
         var values = new float[3 * prepared.Width * prepared.Height];
         ImageTransforms.ToTensor(prepared, spec, values);

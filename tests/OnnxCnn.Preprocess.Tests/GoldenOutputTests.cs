@@ -17,9 +17,11 @@ public class GoldenOutputTests
         .Select(l => l.Split('\t'))
         .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal));
 
-    public static TheoryData<string> Cases()
+    public static TheoryData<string> Cases() => [.. CaseNames()];
+
+    private static List<string> CaseNames()
     {
-        var data = new TheoryData<string>();
+        var data = new List<string>();
         foreach (var (w, h) in Sizes)
         {
             foreach (var spec in Specs)
@@ -49,13 +51,32 @@ public class GoldenOutputTests
         return data;
     }
 
-    public static async Task<float[]> Run(string name)
+    /// <summary>Every transform and augmentation case on each kernel path: 0 (scalar), 128, 256, 512 bits; transforms also fused.</summary>
+    public static TheoryData<string, int, bool> KernelPaths()
+    {
+        var data = new TheoryData<string, int, bool>();
+        foreach (var name in CaseNames().Where(n => !n.StartsWith("pipeline", StringComparison.Ordinal)))
+        {
+            foreach (var width in new[] { 0, 128, 256, 512 })
+            {
+                data.Add(name, width, false);
+                if (name.StartsWith("transform", StringComparison.Ordinal))
+                {
+                    data.Add(name, width, true);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    public static async Task<float[]> Run(string name, bool fused = false)
     {
         var p = name.Split('|');
         var size = p[1].Contains('x', StringComparison.Ordinal) ? p[1].Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [];
         return p[0] switch
         {
-            "transform" => Transform(size[0], size[1], p[2], Enum.Parse<ResampleFilter>(p[3])),
+            "transform" => Transform(size[0], size[1], p[2], Enum.Parse<ResampleFilter>(p[3]), fused),
             "augment" => Augment(size[0], size[1], p[2], p[3], samples: 4),
             _ => await Pipeline(p[1], p[2].Length == 0 ? null : p[2]),
         };
@@ -68,5 +89,22 @@ public class GoldenOutputTests
         var hash = Hash(await Run(name));
         Assert.True(Pinned.Value.TryGetValue(name, out var expected), $"no pinned hash for this case; today's output is:\n{name}\t{hash}");
         Assert.Equal(expected, hash);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelPaths))]
+    public async Task Output_ForcedKernelPath_MatchesPinnedHash(string name, int vectorWidth, bool fused)
+    {
+        var before = ImageTransforms.VectorWidth;
+        try
+        {
+            // The portable Vector APIs run (in software) without hardware support too, so every path runs on any machine.
+            ImageTransforms.VectorWidth = vectorWidth;
+            Assert.Equal(Pinned.Value[name], Hash(await Run(name, fused)));
+        }
+        finally
+        {
+            ImageTransforms.VectorWidth = before;
+        }
     }
 }
