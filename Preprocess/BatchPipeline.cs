@@ -226,19 +226,29 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
 
         using (image)
         {
-            using var prepared = augmenter is not null
-                ? augmenter.Apply(image, options.Preprocess, epoch, index)
-                : ImageTransforms.Apply(image, options.Preprocess);
-            if (prepared.Width != width || prepared.Height != height)
+            if (augmenter is null)
             {
-                throw new InvalidOperationException($"'{item.Source}' came out {prepared.Width}×{prepared.Height}, not {width}×{height}.");
+                // Resize, crop and normalise in one pass straight into the batch tensor.
+                var size = ImageTransforms.ApplyToTensor(image, options.Preprocess, destination);
+                CheckSize(item, size, width, height);
+                return true;
             }
 
+            using var prepared = augmenter.Apply(image, options.Preprocess, epoch, index);
+            CheckSize(item, (prepared.Width, prepared.Height), width, height);
             ImageTransforms.ToTensor(prepared, options.Preprocess, destination);
-            augmenter?.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
+            augmenter.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
         }
 
         return true;
+    }
+
+    private static void CheckSize(DatasetItem item, (int Width, int Height) size, int width, int height)
+    {
+        if (size.Width != width || size.Height != height)
+        {
+            throw new InvalidOperationException($"'{item.Source}' came out {size.Width}×{size.Height}, not {width}×{height}.");
+        }
     }
 
     /// <summary>
