@@ -229,7 +229,9 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
             using var prepared = augmenter is not null
                 ? augmenter.Apply(image, options.Preprocess, epoch, index)
                 : ImageTransforms.Apply(image, options.Preprocess);
-            if (prepared.Width != width || prepared.Height != height)
+            // A text line narrower than the spec's width is padded by ToTensor.
+            var lineWidth = options.Preprocess is { Resize: ResizeMode.TextLine, CropHeight: 0 } ? Math.Min(prepared.Width, width) : width;
+            if (prepared.Width != lineWidth || prepared.Height != height)
             {
                 throw new InvalidOperationException($"'{item.Source}' came out {prepared.Width}×{prepared.Height}, not {width}×{height}.");
             }
@@ -242,8 +244,9 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     }
 
     /// <summary>
-    /// The usual loader: pixel rows from memory, files decoded with DCT-domain downscaling when the
-    /// image is at least twice the size the spec needs (so the final resize still antialiases).
+    /// The usual loader: pixel rows from memory, files decoded by the one decode rule
+    /// (<see cref="DecodeOptions.For"/>: DCT-domain downscaling when the image is at least twice the
+    /// size the spec needs, so the final resize still antialiases).
     /// </summary>
     public static Func<int, RgbImage> DefaultLoader(ImageDataset dataset, PreprocessSpec spec)
     {
@@ -252,28 +255,10 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
             return dataset.PixelImage;
         }
 
-        var target = spec.Resize switch
-        {
-            ResizeMode.ShorterSide => spec.ResizeHeight,
-            ResizeMode.Exact or ResizeMode.Fit => Math.Max(spec.ResizeHeight, spec.ResizeWidth),
-            _ => 0,
-        };
-        var options = target > 0 ? new DecodeOptions { MinWidth = 2 * target, MinHeight = 2 * target } : DecodeOptions.Default;
+        var options = DecodeOptions.For(spec);
         return index => ImageDecoder.DecodeFile(dataset.Items[index].Source, options);
     }
 
-    private static (int Height, int Width) FixedSize(PreprocessSpec spec)
-    {
-        if (spec.CropHeight > 0)
-        {
-            return (spec.CropHeight, spec.CropWidth);
-        }
-
-        if (spec.Resize is ResizeMode.Exact or ResizeMode.Fit)
-        {
-            return (spec.ResizeHeight, spec.ResizeWidth);
-        }
-
-        throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; batches need crop=HxW, resize=HxW or fit=HxW.");
-    }
+    private static (int Height, int Width) FixedSize(PreprocessSpec spec) =>
+        spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; batches need crop=HxW, resize=HxW, fit=HxW or textline=HxW.");
 }
