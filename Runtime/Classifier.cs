@@ -36,10 +36,11 @@ public sealed partial class Classifier : IDisposable
     private readonly int columns;
     private volatile bool disposed;
 
-    private Classifier(InferenceSession session, HeadKind head, PreprocessSpec preprocess, string[] labels, int columns, ClassifierOptions options)
+    private Classifier(InferenceSession session, ClassifierModel model, PreprocessSpec preprocess, string[] labels, int columns, ClassifierOptions options)
     {
         this.session = session;
-        this.head = head;
+        head = model.Head;
+        Metadata = model.Metadata;
         Preprocess = preprocess;
         decode = DecodeOptions.For(preprocess);
         (height, width) = preprocess.OutputSize!.Value;
@@ -53,6 +54,9 @@ public sealed partial class Classifier : IDisposable
 
     /// <summary>The class labels, by class index.</summary>
     public IReadOnlyList<string> Labels => labels;
+
+    /// <summary>The model's metadata (<c>metadata_props</c>), e.g. <see cref="Graphs.MetadataKeys.Labels"/>.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>The preprocessing applied to every image.</summary>
     public PreprocessSpec Preprocess { get; }
@@ -112,7 +116,7 @@ public sealed partial class Classifier : IDisposable
             }
 
             var labels = givenLabels?.ToArray() ?? Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-            return new Classifier(session, model.Head, preprocess, labels, columns, options);
+            return new Classifier(session, model, preprocess, labels, columns, options);
         }
         catch
         {
