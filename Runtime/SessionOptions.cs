@@ -85,9 +85,13 @@ public sealed class SessionOptions
     public IDictionary<string, string> CudaOptions { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Builds ORT's options for these settings, with the execution provider the device policy
-    /// chose; returns them (the caller disposes them after creating the session) and that device.
+    /// ORT's own options for these settings, with the execution provider the device policy chose
+    /// (CUDA through the V2 provider options; under <c>auto</c> CPU after one notice when CUDA
+    /// cannot load), and that device. For an app that wants OnnxCnn's policy plus ORT settings of
+    /// its own; the caller disposes the options after creating its session.
     /// </summary>
+    public (Ort.SessionOptions Options, ExecutionDevice Device) ToOrtOptions() => Build();
+
     internal (Ort.SessionOptions Options, ExecutionDevice Device) Build()
     {
         if (IntraOpThreads < 0 || InterOpThreads < 0)
