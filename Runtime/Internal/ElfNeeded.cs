@@ -16,25 +16,29 @@ internal static class ElfNeeded
     private const long DtNull = 0;
     private const long DtNeeded = 1;
     private const long DtStrtab = 5;
+    private const long DtStrsz = 10;
 
     /// <summary>The libraries <paramref name="path"/> names as needed, in order; an exception for a file that is not little-endian ELF64.</summary>
+    /// <remarks>Reads only the header, program headers, dynamic section and string table (a CUDA provider is hundreds of MB).</remarks>
     public static IReadOnlyList<string> Read(string path)
     {
-        var file = File.ReadAllBytes(path);
-        ReadOnlySpan<byte> elf = file;
-        if (elf.Length < 64 || elf[0] != 0x7f || !elf[1..4].SequenceEqual("ELF"u8) || elf[4] != 2 || elf[5] != 1)
+        using var file = File.OpenHandle(path);
+        var length = RandomAccess.GetLength(file);
+        var header = ReadAt(file, 0, (int)Math.Min(64, length));
+        if (header.Length < 64 || header[0] != 0x7f || !header.AsSpan(1, 3).SequenceEqual("ELF"u8) || header[4] != 2 || header[5] != 1)
         {
             throw new InvalidDataException($"'{path}' is not a little-endian 64-bit ELF file.");
         }
 
-        var phoff = (long)BinaryPrimitives.ReadUInt64LittleEndian(elf[0x20..]);
-        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(elf[0x36..]);
-        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(elf[0x38..]);
+        var phoff = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(0x20));
+        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x36));
+        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x38));
+        var table = ReadAt(file, phoff, phentsize * phnum);
         var loads = new List<(long VAddr, long Offset, long Size)>();
         (long Offset, long Size)? dynamic = null;
         for (var i = 0; i < phnum; i++)
         {
-            var ph = elf.Slice(checked((int)(phoff + (i * phentsize))), 56);
+            var ph = table.AsSpan(i * phentsize, 56);
             var type = BinaryPrimitives.ReadUInt32LittleEndian(ph);
             var offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
             var vaddr = (long)BinaryPrimitives.ReadUInt64LittleEndian(ph[16..]);
@@ -54,12 +58,13 @@ internal static class ElfNeeded
             return [];
         }
 
+        var entries = ReadAt(file, dyn.Offset, checked((int)dyn.Size));
         var needed = new List<long>();
-        long strtab = -1;
-        for (var at = dyn.Offset; at + 16 <= dyn.Offset + dyn.Size; at += 16)
+        long strtab = -1, strsz = -1;
+        for (var at = 0; at + 16 <= entries.Length; at += 16)
         {
-            var tag = BinaryPrimitives.ReadInt64LittleEndian(elf[(int)at..]);
-            var value = BinaryPrimitives.ReadInt64LittleEndian(elf[(int)(at + 8)..]);
+            var tag = BinaryPrimitives.ReadInt64LittleEndian(entries.AsSpan(at));
+            var value = BinaryPrimitives.ReadInt64LittleEndian(entries.AsSpan(at + 8));
             if (tag == DtNull)
             {
                 break;
@@ -73,6 +78,10 @@ internal static class ElfNeeded
             {
                 strtab = value;
             }
+            else if (tag == DtStrsz)
+            {
+                strsz = value;
+            }
         }
 
         if (strtab < 0)
@@ -82,14 +91,33 @@ internal static class ElfNeeded
 
         // DT_STRTAB is a virtual address; the load segment that holds it maps it to a file offset.
         var segment = loads.FirstOrDefault(l => strtab >= l.VAddr && strtab < l.VAddr + l.Size);
-        var strings = strtab - segment.VAddr + segment.Offset;
+        var stringsAt = strtab - segment.VAddr + segment.Offset;
+        var strings = ReadAt(file, stringsAt, (int)Math.Min(strsz >= 0 ? strsz : 1 << 20, length - stringsAt));
         var result = new string[needed.Count];
         for (var i = 0; i < needed.Count; i++)
         {
-            result[i] = ReadString(elf, checked((int)(strings + needed[i])));
+            result[i] = ReadString(strings, checked((int)needed[i]));
         }
 
         return result;
+    }
+
+    private static byte[] ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int count)
+    {
+        var buffer = new byte[count];
+        var done = 0;
+        while (done < count)
+        {
+            var n = RandomAccess.Read(file, buffer.AsSpan(done), offset + done);
+            if (n == 0)
+            {
+                throw new InvalidDataException("ELF file ends inside a header or table.");
+            }
+
+            done += n;
+        }
+
+        return buffer;
     }
 
     /// <summary>

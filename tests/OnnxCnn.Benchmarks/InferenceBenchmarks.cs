@@ -1,13 +1,15 @@
 using BenchmarkDotNet.Attributes;
 using OnnxCnn.Runtime;
 using OnnxCnn.TestUtilities;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Benchmarks;
 
 /// <summary>
-/// The binding's own overhead: tensor creation over pooled pinned memory, and a run of a small
-/// CNN (where per-call overhead shows) allocated by ORT vs written into preallocated outputs.
-/// Whole-model throughput against ONNX Runtime's Node binding is compare-node.sh.
+/// OnnxCnn's own overhead over ONNX Runtime's C# API: tensor creation over pooled pinned memory,
+/// and a run of a small CNN (where per-call overhead shows) through OnnxCnn (ORT-allocated or
+/// preallocated outputs) and through ORT's own API with the same options. Whole-model throughput
+/// is <c>onnxcnn bench infer --compare-ort</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class InferenceBenchmarks
@@ -17,6 +19,12 @@ public class InferenceBenchmarks
     private Tensor<float> output = null!;
     private KeyValuePair<string, Tensor>[] inputs = null!;
     private KeyValuePair<string, Tensor>[] outputs = null!;
+    private Ort.InferenceSession ortSession = null!;
+    private Ort.RunOptions ortRunOptions = null!;
+    private Ort.OrtValue ortInput = null!;
+    private float[] ortInputData = null!;
+    private readonly string[] ortInputNames = ["image"];
+    private readonly string[] ortOutputNames = ["logits"];
 
     [GlobalSetup]
     public void Setup()
@@ -26,6 +34,15 @@ public class InferenceBenchmarks
         output = Tensor<float>.Create(8, 5);
         inputs = [new("image", input)];
         outputs = [new("logits", output)];
+        var (options, _) = new SessionOptions { IntraOpThreads = 1 }.ToOrtOptions();
+        using (options)
+        {
+            ortSession = new Ort.InferenceSession(Models.SmallCnn(), options);
+        }
+
+        ortRunOptions = new Ort.RunOptions();
+        ortInputData = [.. input.Span];
+        ortInput = Ort.OrtValue.CreateTensorValueFromMemory(ortInputData, [8, 3, 16, 16]);
     }
 
     [GlobalCleanup]
@@ -34,6 +51,9 @@ public class InferenceBenchmarks
         input.Dispose();
         output.Dispose();
         session.Dispose();
+        ortInput.Dispose();
+        ortRunOptions.Dispose();
+        ortSession.Dispose();
     }
 
     [Benchmark]
@@ -55,5 +75,12 @@ public class InferenceBenchmarks
     {
         session.RunInto(inputs, outputs);
         return output[0];
+    }
+
+    [Benchmark]
+    public float RunOrtCSharpApi()
+    {
+        using var r = ortSession.Run(ortRunOptions, ortInputNames, [ortInput], ortOutputNames);
+        return r[0].GetTensorDataAsSpan<float>()[0];
     }
 }

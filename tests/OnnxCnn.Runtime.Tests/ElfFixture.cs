@@ -24,7 +24,7 @@ internal static class ElfFixture
         }
 
         var dynamicAt = header + (phnum * phentsize);
-        var dynamicSize = (needed.Length + 2) * 16;
+        var dynamicSize = (needed.Length + 3) * 16;
         var strtabAt = dynamicAt + dynamicSize;
         var file = new byte[strtabAt + strtab.Count];
         var span = file.AsSpan();
@@ -48,6 +48,7 @@ internal static class ElfFixture
         }
 
         Dynamic(span[at..], 5 /* DT_STRTAB */, baseAddress + strtabAt);
+        Dynamic(span[(at + 16)..], 10 /* DT_STRSZ */, strtab.Count);
         strtab.ToArray().CopyTo(span[strtabAt..]);
         return file;
     }
