@@ -366,20 +366,9 @@ public sealed partial class TrainingSession : IDisposable
         return meta;
     }
 
-    /// <summary>The inference model with the trained parameters substituted (same graph, output name and convention).</summary>
-    public OnnxModel ExportInference()
-    {
-        var model = Source.Clone();
-        foreach (var p in Graph.Parameters.Concat(Graph.RunningStatistics))
-        {
-            var init = model.Graph.Initializer.First(t => t.Name == p);
-            init.ClearRawData();
-            init.FloatData.Clear();
-            init.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(state.Read(state.IndexOf(p))));
-        }
-
-        return model;
-    }
+    /// <summary>The inference model with the trained parameters substituted (same graph, output name and convention): a validated Graphs edit.</summary>
+    public OnnxModel ExportInference() =>
+        Graphs.Edits.WeightEdits.Substitute(Source, Graph.Parameters.Concat(Graph.RunningStatistics).ToDictionary(p => p, p => state.Read(state.IndexOf(p)).ToArray(), StringComparer.Ordinal));
 
     /// <summary>Releases the sessions and parameter buffers.</summary>
     public void Dispose()

@@ -64,6 +64,13 @@ internal static class FineTuneCommand
         return command;
     }
 
+    /// <summary>The values of <c>--class-weights</c> (a bool option would take no value).</summary>
+    private enum ClassWeighting
+    {
+        None,
+        Auto,
+    }
+
     /// <summary>The command's own options, made per command tree (a parse never shares them with another).</summary>
     private sealed class Args
     {
@@ -97,7 +104,7 @@ internal static class FineTuneCommand
             public readonly Option<ScheduleKind> Schedule = Choice("--schedule", "the learning-rate schedule", "constant",
                 ("constant", ScheduleKind.Constant), ("step", ScheduleKind.Step), ("cosine", ScheduleKind.Cosine), ("onecycle", ScheduleKind.OneCycle));
             public readonly Option<int> Warmup = new("--warmup") { Description = "linear warm-up steps" };
-            public readonly Option<bool> ClassWeights = Choice("--class-weights", "auto (inverse frequency) | none", "none", ("auto", true), ("none", false));
+            public readonly Option<ClassWeighting> ClassWeights = Choice("--class-weights", "auto (inverse frequency) | none", "none", ("auto", ClassWeighting.Auto), ("none", ClassWeighting.None));
             public readonly Option<bool> Balanced = new("--balanced") { Description = "draw batches with equal label frequency" };
             public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
             public readonly Option<int> Patience = new("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
@@ -130,7 +137,7 @@ internal static class FineTuneCommand
             NoShuffle = r.GetValue(a.NoShuffle),
             EarlyStoppingPatience = r.GetValue(a.Patience),
             Resume = r.GetValue(a.Resume),
-            ClassWeights = r.GetValue(a.ClassWeights),
+            ClassWeights = r.GetValue(a.ClassWeights) == ClassWeighting.Auto,
             Balanced = r.GetValue(a.Balanced),
         };
     }

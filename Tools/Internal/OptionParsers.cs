@@ -23,9 +23,17 @@ internal static class OptionParsers
         {
             Description = description,
             HelpName = string.Join('|', tokens),
+
+            // One token always, also for bool choices (auto|none), which would otherwise be flags.
+            Arity = ArgumentArity.ExactlyOne,
             DefaultValueFactory = _ => choices.First(c => c.Token == defaultToken).Value,
             CustomParser = r =>
             {
+                if (r.Tokens.Count == 0)
+                {
+                    return choices.First(c => c.Token == defaultToken).Value;
+                }
+
                 var text = r.Tokens[0].Value;
                 foreach (var (token, value) in choices)
                 {
