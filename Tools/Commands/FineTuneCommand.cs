@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OnnxCnn.Cli.Internal;
+using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Training;
 using static OnnxCnn.Cli.Internal.OptionParsers;
@@ -33,7 +34,7 @@ internal static class FineTuneCommand
         var inputs = new FineTuneInputArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            a.Model, a.Data, a.Output, a.Head, a.KeepHead, a.Hidden, a.Trainable, a.Unfreeze, a.Epochs, a.Batch, a.Lr, a.Optimizer, a.Momentum, a.Alpha, a.Centered, a.Clip,
+            a.Model, a.Data, a.Output, a.Head, a.KeepHead, a.Hidden, a.Pool, a.Trainable, a.Unfreeze, a.Epochs, a.Batch, a.Lr, a.Optimizer, a.Momentum, a.Alpha, a.Centered, a.Clip,
             a.Loss, a.LrGroups, a.Nesterov, a.WeightDecay, a.Smoothing, a.Preprocessing, a.Augmentation, a.ValSplit, a.Seed, a.NoShuffle, a.Schedule, a.Warmup, a.Patience,
             a.Resume, a.ClassWeights, a.Balanced,
         };
@@ -80,6 +81,8 @@ internal static class FineTuneCommand
             public readonly Option<int?> Head = new("--head") { Description = "replace the head with N classes (default: the data's class count)" };
             public readonly Option<bool> KeepHead = new("--keep-head") { Description = "keep the model's head (its class count must match the data)" };
             public readonly Option<IReadOnlyList<int>> Hidden = Widths("--hidden", "hidden widths of the new head, e.g. 256");
+            public readonly Option<HeadPool?> Pool = Choice<HeadPool?>("--pool", "a backbone ending in a feature map [N,C,H,W]: gap (global average) or flatten (C·H·W features) before the new head", null,
+                ("gap", HeadPool.GlobalAverage), ("flatten", HeadPool.Flatten));
             public readonly Option<IReadOnlyList<string>> Trainable = Globs("--trainable", "comma-separated node/parameter name globs to train (the new head always trains)");
             public readonly Option<string?> Unfreeze = new("--unfreeze-from") { Description = "train everything downstream of this tensor" };
             public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
@@ -119,6 +122,7 @@ internal static class FineTuneCommand
         {
             NewHeadClasses = r.GetValue(a.KeepHead) ? null : r.GetValue(a.Head) ?? dataset.Classes.Count,
             Hidden = r.GetValue(a.Hidden)!,
+            Pool = r.GetValue(a.Pool),
             Spec = new TrainingSpec
             {
                 Trainable = r.GetValue(a.Trainable)!, UnfreezeFrom = r.GetValue(a.Unfreeze), Optimizer = optimizer,

@@ -14,8 +14,8 @@ namespace OnnxCnn.Cli.Internal;
 /// </summary>
 internal static class OptionParsers
 {
-    /// <summary>An option that takes one of fixed tokens (case-insensitive), each standing for a value.</summary>
-    public static Option<T> Choice<T>(string name, string description, string defaultToken, params (string Token, T Value)[] choices)
+    /// <summary>An option that takes one of fixed tokens (case-insensitive), each standing for a value; without <paramref name="defaultToken"/> it defaults to <c>default(T)</c>.</summary>
+    public static Option<T> Choice<T>(string name, string description, string? defaultToken, params (string Token, T Value)[] choices)
     {
         var tokens = choices.Select(c => c.Token).ToArray();
         var list = tokens.Length == 2 ? $"{tokens[0]} or {tokens[1]}" : $"one of {string.Join(", ", tokens)}";
@@ -26,12 +26,12 @@ internal static class OptionParsers
 
             // One token always, also for bool choices (auto|none), which would otherwise be flags.
             Arity = ArgumentArity.ExactlyOne,
-            DefaultValueFactory = _ => choices.First(c => c.Token == defaultToken).Value,
+            DefaultValueFactory = _ => Default(),
             CustomParser = r =>
             {
                 if (r.Tokens.Count == 0)
                 {
-                    return choices.First(c => c.Token == defaultToken).Value;
+                    return Default();
                 }
 
                 var text = r.Tokens[0].Value;
@@ -49,6 +49,8 @@ internal static class OptionParsers
         };
         option.CompletionSources.Add(tokens);
         return option;
+
+        T Default() => defaultToken is null ? default! : choices.First(c => c.Token == defaultToken).Value;
     }
 
     /// <summary>A comma-separated list of positive integers (<c>--hidden 256,128</c>).</summary>

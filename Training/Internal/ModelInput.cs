@@ -10,45 +10,69 @@ namespace OnnxCnn.Training.Internal;
 internal static class ModelInput
 {
     /// <summary>
-    /// The model and preprocessing at <see cref="FineTuneOptions.InputSize"/>: the model's spatial input dims set by the
-    /// validated <see cref="InputSizeEdit"/>, the preprocessing resized (both unchanged without one).
+    /// The model and preprocessing at <see cref="FineTuneOptions.InputSize"/> (the model's spatial input dims set by the
+    /// validated <see cref="GraphEdits.SetInputSize"/>, the preprocessing resized); without one, a model whose spatial
+    /// dims are symbolic is set to the size a fixed-size preprocessing spec gives (training graphs need known sizes).
     /// </summary>
+    /// <exception cref="ArgumentException">The graph cannot take that size.</exception>
     public static (OnnxModel Model, PreprocessSpec Preprocess) AtInputSize(OnnxModel model, FineTuneOptions options)
     {
-        if (options.InputSize is not { } size)
-        {
-            return (model, options.Preprocess);
-        }
-
-        var preprocess = Resized(options.Preprocess, size.Height, size.Width);
-        return InputSizeEdit.SpatialDims(model, preprocess.Nhwc) is var (h, w) && (h.DimValue != size.Height || w.DimValue != size.Width)
-            ? (InputSizeEdit.SetSpatialSize(model, size.Height, size.Width, preprocess.Nhwc), preprocess)
-            : (model, preprocess);
+        var preprocess = options.InputSize is { } size ? Resized(options.Preprocess, size.Height, size.Width) : options.Preprocess;
+        return SizeChange(model, options, preprocess) is var (height, width) ? (SetInputSize(model, height, width), preprocess) : (model, preprocess);
     }
 
     /// <summary>
-    /// Checks that the preprocessing gives the size the model takes (without an input size the model keeps its
-    /// own, so a fixed spatial dim must match the spec's); nothing is copied.
+    /// Checks that the preprocessing gives the size the model takes: with an input size, that the graph can take it
+    /// (the only case that copies the model); without one, that a fixed spatial dim matches the spec's.
     /// </summary>
     public static void CheckSize(OnnxModel model, FineTuneOptions options)
     {
-        if (options.InputSize is { } size)
+        if (options.InputSize is { } size && (size.Height < 1 || size.Width < 1))
         {
-            if (size.Height < 1 || size.Width < 1)
-            {
-                throw new ArgumentException($"the input size must be at least 1x1, got {size.Height}x{size.Width}.");
-            }
+            throw new ArgumentException($"the input size must be at least 1x1, got {size.Height}x{size.Width}.");
+        }
 
-            FixedSize(Resized(options.Preprocess, size.Height, size.Width));
+        var preprocess = options.InputSize is { } s ? Resized(options.Preprocess, s.Height, s.Width) : options.Preprocess;
+        var (height, width) = FixedSize(preprocess);
+        if (SizeChange(model, options, preprocess) is var (h0, w0))
+        {
+            SetInputSize(model, h0, w0);
             return;
         }
 
-        var (height, width) = FixedSize(options.Preprocess);
-        if (InputSizeEdit.SpatialDims(model, options.Preprocess.Nhwc) is var (h, w)
-            && ((h.DimValue > 0 && h.DimValue != height) || (w.DimValue > 0 && w.DimValue != width)))
+        if (SpatialDims(model, preprocess.Nhwc) is var (h, w) && ((h.DimValue > 0 && h.DimValue != height) || (w.DimValue > 0 && w.DimValue != width)))
         {
             throw new ArgumentException($"the model's input '{InputName(model)}' is {Text(h)}x{Text(w)} but the preprocessing gives {height}x{width}; set the input size (--input-size) or a preprocessing spec of that size.");
         }
+    }
+
+    /// <summary>The size the model's input must be set to, or null when it stays.</summary>
+    private static (int Height, int Width)? SizeChange(OnnxModel model, FineTuneOptions options, PreprocessSpec preprocess)
+    {
+        var (height, width) = options.InputSize ?? (preprocess.CropHeight > 0 || preprocess.Resize is ResizeMode.Exact or ResizeMode.Fit ? FixedSize(preprocess) : (0, 0));
+        var change = SpatialDims(model, preprocess.Nhwc) is var (h, w) && height > 0
+            && (options.InputSize is not null ? h.DimValue != height || w.DimValue != width : h.DimValue <= 0 && w.DimValue <= 0);
+        return change ? (height, width) : null;
+    }
+
+    private static OnnxModel SetInputSize(OnnxModel model, int height, int width)
+    {
+        try
+        {
+            return GraphEdits.SetInputSize(model, height, width);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"training at {height}x{width}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The height and width dimensions of a model's rank-4 image input, or null.</summary>
+    private static (TensorShapeProto.Types.Dimension Height, TensorShapeProto.Types.Dimension Width)? SpatialDims(OnnxModel model, bool nhwc)
+    {
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var dims = model.Graph.Input.FirstOrDefault(i => !initializers.Contains(i.Name))?.Type?.TensorType?.Shape?.Dim;
+        return dims is { Count: 4 } ? nhwc ? (dims[1], dims[2]) : (dims[2], dims[3]) : null;
     }
 
     /// <summary>A spec whose output is H×W: a fixed-size spec keeps its proportions (crop and the resize before it scale together), any other resizes exactly.</summary>

@@ -28,7 +28,7 @@ internal sealed record StagePlan(OnnxModel Model, TrainingSpec Spec, PreprocessS
     /// <summary>The model with the new head <see cref="FineTuneOptions.NewHeadClasses"/> asks for; a binary head has one output unit, its logit for the second class.</summary>
     private static OnnxModel WithNewHead(OnnxModel model, FineTuneOptions options, bool binary) =>
         options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
+            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed, Pool = options.Pool })
             : model;
 
     /// <summary>

@@ -4,7 +4,7 @@ using OnnxCnn.TestUtilities;
 
 namespace OnnxCnn.Graphs.Tests;
 
-/// <summary>The edits Training needs on an exported model: a binary output's Sigmoid, metadata, the input size, trained weights.</summary>
+/// <summary>The edits Training needs on an exported model: a binary output's Sigmoid, metadata, trained weights.</summary>
 public class OutputEditsTests
 {
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
@@ -48,17 +48,6 @@ public class OutputEditsTests
         var edited = OutputEdits.SetMetadata(model, new Dictionary<string, string> { ["a"] = "new", ["b"] = "2" });
         Assert.Equal(["keep=1", "a=new", "b=2"], edited.Proto.MetadataProps.Select(p => $"{p.Key}={p.Value}"));
         Assert.Equal(2, model.Proto.MetadataProps.Count);
-    }
-
-    [Fact]
-    public void SetSpatialSize_Nchw_SetsHeightAndWidthOnACopy()
-    {
-        var model = Model();
-        var edited = InputSizeEdit.SetSpatialSize(model, 16, 12);
-        var (h, w) = InputSizeEdit.SpatialDims(edited)!.Value;
-        Assert.Equal((16L, 12L), (h.DimValue, w.DimValue));
-        Assert.Equal(8, InputSizeEdit.SpatialDims(model)!.Value.Height.DimValue);
-        Assert.Throws<ArgumentOutOfRangeException>(() => InputSizeEdit.SetSpatialSize(model, 0, 12));
     }
 
     [Fact]
