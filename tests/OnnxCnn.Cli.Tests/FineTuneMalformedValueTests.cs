@@ -56,6 +56,7 @@ public class FineTuneMalformedValueTests
     [InlineData("--threads", "-2", "error: --threads must be 0 or more, got -2.")]
     [InlineData("--batch", "x", "error: Cannot parse argument 'x' for option '--batch'")]
     [InlineData("--steps", "many", "error: Cannot parse argument 'many' for option '--steps'")]
+    [InlineData("--input-size", "64", "error: --input-size '64' is not HxW (e.g. 224x224).")]
     public void BenchTrain_MalformedValue_OneLineNamingTheOption_Exit2(string option, string value, string expected)
     {
         var (code, _, stderr) = Cli.Run("bench", "train", TinyResNet, "--classes", "2", "--trainable", "*", option, value);
