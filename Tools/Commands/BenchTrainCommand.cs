@@ -74,30 +74,10 @@ internal static class BenchTrainCommand
 
             using var y = Tensor<long>.FromSpan(Enumerable.Range(0, b).Select(i => (long)(i % r.GetValue(classes))).ToArray(), b);
             training.Step(x, y, 0.01f);
-            var watch = Stopwatch.StartNew();
             var n = r.GetValue(steps);
             var overlapped = training.HasPrefix && !r.GetValue(noOverlap);
-            if (overlapped)
-            {
-                var features = training.Features(x);
-                for (var i = 0; i < n; i++)
-                {
-                    var next = i + 1 < n ? Task.Run(() => training.Features(x)) : null;
-                    training.StepOnFeatures(features, y, 0.01f);
-                    features.Dispose();
-                    features = next?.GetAwaiter().GetResult() ?? Tensor<float>.Create(1);
-                }
-
-                features.Dispose();
-            }
-            else
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    training.Step(x, y, 0.01f);
-                }
-            }
-
+            var watch = Stopwatch.StartNew();
+            TimedSteps(training, x, y, n, overlapped);
             var rate = b * n / watch.Elapsed.TotalSeconds;
             if (r.GetValue(json))
             {
@@ -111,5 +91,30 @@ internal static class BenchTrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The timed steps; overlapped, the next batch's prefix runs while the current step trains, as finetune does.</summary>
+    private static void TimedSteps(TrainingSession training, Tensor<float> x, Tensor<long> y, int n, bool overlapped)
+    {
+        if (!overlapped)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                training.Step(x, y, 0.01f);
+            }
+
+            return;
+        }
+
+        var features = training.Features(x);
+        for (var i = 0; i < n; i++)
+        {
+            var next = i + 1 < n ? Task.Run(() => training.Features(x)) : null;
+            training.StepOnFeatures(features, y, 0.01f);
+            features.Dispose();
+            features = next?.GetAwaiter().GetResult() ?? Tensor<float>.Create(1);
+        }
+
+        features.Dispose();
     }
 }

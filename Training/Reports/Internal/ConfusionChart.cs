@@ -88,6 +88,14 @@ internal static class ConfusionChart
         plot.Title("Confusion matrix");
         plot.XLabel("predicted label");
         plot.YLabel("true label");
+        AddCounts(plot, counts, max, cell);
+        return plot;
+    }
+
+    /// <summary>The count in every cell it fits, dark on light cells and light on dark ones.</summary>
+    private static void AddCounts(Plot plot, long[,] counts, long max, int cell)
+    {
+        var n = counts.GetLength(0);
         var countSize = Math.Min(18, cell * 0.4f);
         for (var r = 0; r < n; r++)
         {
@@ -103,13 +111,9 @@ internal static class ConfusionChart
                 var label = plot.Add.Text(text, c, n - 1 - r);
                 label.LabelFontSize = countSize;
                 label.LabelAlignment = Alignment.MiddleCenter;
-
-                // Dark text on light cells, light text on dark ones.
                 label.LabelFontColor = cr + cg + cb > 3 * 140 ? Colors.Black : Colors.White;
             }
         }
-
-        return plot;
     }
 
     private static float LabelSize(int cell) => Math.Clamp(cell * 0.45f, 9, 14);
