@@ -33,7 +33,10 @@ public static class CliApp
             var path = command == root ? "onnxcnn" : "onnxcnn " + string.Join(' ', CommandPath(parsed.CommandResult));
             // An unrecognised token says more than "required command was not provided".
             var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
-            stderr.WriteLine($"error: {error.Message} (see '{path} --help')");
+
+            // A typed option's own parser names the option and what it expects: that line is the whole message.
+            var own = error.SymbolResult is System.CommandLine.Parsing.OptionResult { Option.Name: var name } && error.Message.StartsWith(name, StringComparison.Ordinal);
+            stderr.WriteLine(own ? $"error: {OneLine(error.Message)}" : $"error: {error.Message} (see '{path} --help')");
             return 2;
         }
 

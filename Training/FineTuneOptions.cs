@@ -106,22 +106,4 @@ public sealed record FineTuneOptions
     /// trains this selection. Null = one stage.
     /// </summary>
     public TwoStageOptions? SecondStage { get; init; }
-
-    /// <summary>Epochs of earlier stages: this run's epochs are numbered after them and history.csv starts with them.</summary>
-    internal IReadOnlyList<EpochResult> PriorHistory { get; init; } = [];
-
-    /// <summary>Optimiser steps of earlier stages (the step log numbers this run's steps after them).</summary>
-    internal int PriorSteps { get; init; }
-
-    /// <summary>Epochs of the whole run as progress reports show them (null = prior epochs + <see cref="Epochs"/>).</summary>
-    internal int? ProgressEpochs { get; init; }
-
-    /// <summary>1 or 2 in a two-stage run, else 1.</summary>
-    internal int Stage { get; init; } = 1;
-
-    /// <summary>1-based fold of a K-fold run, else 0.</summary>
-    internal int Fold { get; init; }
-
-    /// <summary>Explicit training and validation indices (K-fold), overriding <see cref="ValidationSplit"/>.</summary>
-    internal (int[] Train, int[] Validation)? Split { get; init; }
 }

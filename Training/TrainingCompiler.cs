@@ -13,6 +13,21 @@ public static class TrainingCompiler
     {
         // Every parameter must be its own initializer (un-share Identity views, drop dead code).
         var (clean, _) = GraphEdits.Clean(model, unshareIdentities: true, constantsAsInitializers: true);
+        var logits = LogitsTensor(clean, spec);
+        var (boundary, parameterNames) = Boundary(clean, spec);
+        var isModelInput = new OnnxGraph(clean.Graph).IsRuntimeInput(boundary);
+        var suffix = GraphEdits.Extract(clean, [boundary], [logits]);
+        var prefix = isModelInput ? null : GraphEdits.Cut(clean, boundary);
+
+        // The step graph needs opset ≥ 17 (ScatterElements with reduction, axes as inputs).
+        var step = OpsetUpgrade.Upgrade(suffix, 17);
+        var compilation = new Compilation(step, spec, logits, parameterNames);
+        return compilation.Emit(clean, prefix, boundary);
+    }
+
+    /// <summary>The tensor the loss is computed from: before the head's final activation, and before a binary model's Sigmoid.</summary>
+    private static string LogitsTensor(OnnxModel clean, TrainingSpec spec)
+    {
         var head = HeadEdits.Find(clean, out _);
         var output = clean.Graph.Output[0].Name;
         var logits = head?.Activation is { } activation ? activation.Input[0] : output;
@@ -22,6 +37,12 @@ public static class TrainingCompiler
             logits = sigmoid.Input[0];
         }
 
+        return logits;
+    }
+
+    /// <summary>The one float tensor the trainable part reads from the frozen part, and the selected parameters.</summary>
+    private static (string Boundary, IReadOnlyCollection<string> Parameters) Boundary(OnnxModel clean, TrainingSpec spec)
+    {
         var selection = spec.Trainable.Count > 0 ? Trainable.ByGlobs(clean, spec.Trainable)
             : spec.UnfreezeFrom is { } from ? Trainable.Downstream(clean, from)
             : Trainable.HeadOnly(clean);
@@ -42,44 +63,99 @@ public static class TrainingCompiler
             boundary = dropout.Input[0];
         }
 
-        var isModelInput = graph.IsRuntimeInput(boundary);
-        var suffix = GraphEdits.Extract(clean, [boundary], [logits]);
-        var prefix = isModelInput ? null : GraphEdits.Cut(clean, boundary);
+        return (boundary, selection.Parameters);
+    }
 
-        // The step graph needs opset ≥ 17 (ScatterElements with reduction, axes as inputs).
-        var step = OpsetUpgrade.Upgrade(suffix, 17);
-        var g = step.Graph;
-        var emitter = new GraphEmitter(g);
-        var parameters = selection.Parameters.Where(p => g.Initializer.Any(t => t.Name == p)).OrderBy(p => p, StringComparer.Ordinal).ToList();
-        foreach (var p in parameters)
+    /// <summary>
+    /// The emission of one step graph from the trainable suffix: parameters become inputs, the eval copy is taken,
+    /// then the forward rewrites (MaxPool indices, training-mode BatchNorm, dropout masks), the loss, the backward
+    /// pass in reverse topological order, and the optimiser update.
+    /// </summary>
+    private sealed class Compilation
+    {
+        private readonly OnnxModel step;
+        private readonly GraphProto g;
+        private readonly TrainingSpec spec;
+        private readonly string logits;
+        private readonly GraphEmitter emitter;
+        private readonly List<string> parameters;
+        private readonly OnnxModel eval;
+        private readonly ShapeInferenceResult shapes;
+        private readonly IReadOnlyList<NodeProto> region;
+        private readonly BackwardRules rules;
+        private readonly Dictionary<string, string> updated = new(StringComparer.Ordinal);
+        private readonly List<string> running = [];
+
+        public Compilation(OnnxModel step, TrainingSpec spec, string logits, IReadOnlyCollection<string> selected)
         {
-            var init = g.Initializer.First(t => t.Name == p);
-            g.Initializer.Remove(init);
-            g.Input.Add(ShapeInference.ToValueInfo(p, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+            this.step = step;
+            g = step.Graph;
+            this.spec = spec;
+            this.logits = logits;
+            emitter = new GraphEmitter(g);
+            parameters = selected.Where(p => g.Initializer.Any(t => t.Name == p)).OrderBy(p => p, StringComparer.Ordinal).ToList();
+            foreach (var p in parameters)
+            {
+                var init = g.Initializer.First(t => t.Name == p);
+                g.Initializer.Remove(init);
+                g.Input.Add(ShapeInference.ToValueInfo(p, new TensorShape(init.DataType, init.Dims.Select(Dim.Of).ToArray())));
+            }
+
+            // The eval graph: the same suffix forward (BN inference mode, dropout off), parameters as inputs.
+            eval = step.Clone();
+            shapes = ShapeInference.Infer(step);
+            region = new OnnxGraph(g).TopologicalOrder();
+            rules = new BackwardRules(emitter, shapes);
         }
 
-        // The eval graph: the same suffix forward (BN inference mode, dropout off), parameters as inputs.
-        var eval = step.Clone();
-        var shapes = ShapeInference.Infer(step);
-        var region = new OnnxGraph(g).TopologicalOrder();
-        foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
+        public TrainingGraph Emit(OnnxModel clean, OnnxModel? prefix, string boundary)
         {
-            if (node.Output.Count < 2)
+            AddMaxPoolIndices();
+            UseBatchStatistics();
+            UseDropoutMasks();
+
+            // Loss (softmax cross-entropy or sigmoid BCE), mean over the batch, and its gradient in closed form.
+            g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
+            g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+            g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+            var (loss, dLogits) = LossEmitter.Emit(emitter, spec, logits, shapes[logits]);
+            var gradients = Backward(dLogits);
+            EmitOutputs(loss, gradients);
+            var (state, groupOf) = EmitOptimizer(clean, gradients);
+            new OnnxGraph(g).Validate();
+            return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits)
             {
-                node.Output.Add(emitter.Name(node.Output[0] + "_indices"));
-            }
-            else
+                LearningRateGroups = spec.LearningRateGroups,
+                ParameterGroups = groupOf,
+                RunningStatistics = running,
+                Eval = BuildEval(eval, spec, logits, shapes[logits]),
+            };
+        }
+
+        /// <summary>The backward pass of MaxPool reads the forward's indices: every MaxPool gets its second output.</summary>
+        private void AddMaxPoolIndices()
+        {
+            foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
             {
-                node.Output[1] = emitter.Name(node.Output[0] + "_indices");
+                if (node.Output.Count < 2)
+                {
+                    node.Output.Add(emitter.Name(node.Output[0] + "_indices"));
+                }
+                else
+                {
+                    node.Output[1] = emitter.Name(node.Output[0] + "_indices");
+                }
             }
         }
 
-        // Training-mode BatchNormalization: batch statistics forward; running statistics become carried state.
-        var rules = new BackwardRules(emitter, shapes);
-        var updated = new Dictionary<string, string>(StringComparer.Ordinal);
-        var running = new List<string>();
-        if (spec.BatchNorm == BatchNormMode.Train)
+        /// <summary>Training-mode BatchNormalization: batch statistics forward; running statistics become carried state (inputs of the eval graph too).</summary>
+        private void UseBatchStatistics()
         {
+            if (spec.BatchNorm != BatchNormMode.Train)
+            {
+                return;
+            }
+
             foreach (var node in region.Where(n => n.OpType == "BatchNormalization"))
             {
                 foreach (var (statistic, newValue) in rules.UseBatchStatistics(node))
@@ -96,8 +172,13 @@ public static class TrainingCompiler
             }
         }
 
-        if (spec.Dropout)
+        private void UseDropoutMasks()
         {
+            if (!spec.Dropout)
+            {
+                return;
+            }
+
             var ordinal = 0;
             foreach (var node in region.Where(n => n.OpType == "Dropout"))
             {
@@ -105,66 +186,69 @@ public static class TrainingCompiler
             }
         }
 
-        // Loss (softmax cross-entropy or sigmoid BCE), mean over the batch, and its gradient in closed form.
-        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
-        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.StepInput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        var (loss, dLogits) = LossEmitter.Emit(emitter, spec, logits, shapes[logits]);
-
-
-        // Backward, in reverse topological order, accumulating gradients of shared tensors.
-        var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
-        var dependent = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var node in region)
+        /// <summary>Backward, in reverse topological order, accumulating gradients of shared tensors; each parameter's gradient.</summary>
+        private Dictionary<string, string> Backward(string dLogits)
         {
-            if (node.Input.Any(i => parameterSet.Contains(i) || dependent.Contains(i)))
+            var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
+            var dependent = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var node in region)
             {
-                dependent.UnionWith(node.Output.Where(o => o.Length > 0));
-            }
-        }
-
-        var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
-        foreach (var node in region.Reverse())
-        {
-            if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
-            {
-                continue;
-            }
-
-            if (!BackwardRules.Supported.Contains(node.OpType))
-            {
-                throw BackwardRules.Unsupported(node, "no backward rule for this operator");
-            }
-
-            var dY = Sum(emitter, incoming);
-            foreach (var (index, gradient) in rules.Apply(node, dY, i => i < node.Input.Count && (parameterSet.Contains(node.Input[i]) || dependent.Contains(node.Input[i]))))
-            {
-                var input = node.Input[index];
-                if (!parts.TryGetValue(input, out var list))
+                if (node.Input.Any(i => parameterSet.Contains(i) || dependent.Contains(i)))
                 {
-                    parts[input] = list = [];
+                    dependent.UnionWith(node.Output.Where(o => o.Length > 0));
+                }
+            }
+
+            var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
+            foreach (var node in region.Reverse())
+            {
+                if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
+                {
+                    continue;
                 }
 
-                list.Add(gradient);
+                if (!BackwardRules.Supported.Contains(node.OpType))
+                {
+                    throw BackwardRules.Unsupported(node, "no backward rule for this operator");
+                }
+
+                var dY = Sum(emitter, incoming);
+                foreach (var (index, gradient) in rules.Apply(node, dY, i => i < node.Input.Count && (parameterSet.Contains(node.Input[i]) || dependent.Contains(node.Input[i]))))
+                {
+                    var input = node.Input[index];
+                    if (!parts.TryGetValue(input, out var list))
+                    {
+                        parts[input] = list = [];
+                    }
+
+                    list.Add(gradient);
+                }
             }
+
+            var gradients = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in parameters)
+            {
+                gradients[p] = parts.TryGetValue(p, out var gradParts) ? Sum(emitter, gradParts)
+                    : throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
+            }
+
+            return gradients;
         }
 
-        var state = new List<string>();
-        g.Output.Clear();
-        g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
-        emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
-        g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
-        var gradients = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in parameters)
+        /// <summary>The loss and logits outputs, and with <see cref="TrainingSpec.ExposeGradients"/> a <c>grad:NAME</c> output per parameter.</summary>
+        private void EmitOutputs(string loss, Dictionary<string, string> gradients)
         {
-            if (!parts.TryGetValue(p, out var gradParts))
+            g.Output.Clear();
+            g.Output.Add(ShapeInference.ToValueInfo(TrainingGraph.LossOutput, new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+            emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/loss_out", Input = { loss }, Output = { TrainingGraph.LossOutput } });
+            emitter.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/logits_out", Input = { logits }, Output = { TrainingGraph.LogitsOutput } });
+            g.Output.Add(new ValueInfoProto { Name = TrainingGraph.LogitsOutput });
+            if (!spec.ExposeGradients)
             {
-                throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
+                return;
             }
 
-            gradients[p] = Sum(emitter, gradParts);
-            if (spec.ExposeGradients)
+            foreach (var p in parameters)
             {
                 var name = "grad:" + p;
                 g.Node.Add(new NodeProto { OpType = "Identity", Name = "/train/" + name, Input = { gradients[p] }, Output = { name } });
@@ -172,47 +256,45 @@ public static class TrainingCompiler
             }
         }
 
-        var optimizer = new OptimizerEmitter(emitter, spec);
-        if (spec.ClipGradNorm > 0)
+        /// <summary>Clipping, weight decay and the optimiser update of every parameter; the optimiser state inputs and each parameter's group.</summary>
+        private (List<string> State, Dictionary<string, string> GroupOf) EmitOptimizer(OnnxModel clean, Dictionary<string, string> gradients)
         {
-            gradients = optimizer.ClipByGlobalNorm(gradients, spec.ClipGradNorm);
-        }
-
-        var groupOf = GroupParameters(clean, spec.LearningRateGroups, parameters);
-        foreach (var group in spec.LearningRateGroups)
-        {
-            g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInputOf(group.Name), new TensorShape((int)TensorProto.Types.DataType.Float, [])));
-        }
-
-        foreach (var p in parameters)
-        {
-            var lr = groupOf.TryGetValue(p, out var group) ? TrainingGraph.LearningRateInputOf(group) : TrainingGraph.LearningRateInput;
-            foreach (var (stateName, newName) in optimizer.Update(p, gradients[p], lr, updated))
+            var optimizer = new OptimizerEmitter(emitter, spec);
+            if (spec.ClipGradNorm > 0)
             {
-                state.Add(stateName);
-                var info = g.Input.First(i => i.Name == p).Clone();
-                info.Name = stateName;
-                g.Input.Add(info);
-                g.Output.Add(new ValueInfoProto { Name = newName });
+                gradients = optimizer.ClipByGlobalNorm(gradients, spec.ClipGradNorm);
             }
 
-            g.Output.Add(new ValueInfoProto { Name = updated[p] });
-        }
+            var groupOf = GroupParameters(clean, spec.LearningRateGroups, parameters);
+            foreach (var group in spec.LearningRateGroups)
+            {
+                g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LearningRateInputOf(group.Name), new TensorShape((int)TensorProto.Types.DataType.Float, [])));
+            }
 
-        optimizer.Finish();
-        foreach (var statistic in running)
-        {
-            g.Output.Add(new ValueInfoProto { Name = updated[statistic] });
-        }
+            var state = new List<string>();
+            foreach (var p in parameters)
+            {
+                var lr = groupOf.TryGetValue(p, out var group) ? TrainingGraph.LearningRateInputOf(group) : TrainingGraph.LearningRateInput;
+                foreach (var (stateName, newName) in optimizer.Update(p, gradients[p], lr, updated))
+                {
+                    state.Add(stateName);
+                    var info = g.Input.First(i => i.Name == p).Clone();
+                    info.Name = stateName;
+                    g.Input.Add(info);
+                    g.Output.Add(new ValueInfoProto { Name = newName });
+                }
 
-        new OnnxGraph(g).Validate();
-        return new TrainingGraph(step, prefix, boundary, parameters, state, updated, logits)
-        {
-            LearningRateGroups = spec.LearningRateGroups,
-            ParameterGroups = groupOf,
-            RunningStatistics = running,
-            Eval = BuildEval(eval, spec, logits, shapes[logits]),
-        };
+                g.Output.Add(new ValueInfoProto { Name = updated[p] });
+            }
+
+            optimizer.Finish();
+            foreach (var statistic in running)
+            {
+                g.Output.Add(new ValueInfoProto { Name = updated[statistic] });
+            }
+
+            return (state, groupOf);
+        }
     }
 
     /// <summary>Adds labels, the loss and the logits output to the eval copy of the suffix.</summary>

@@ -79,7 +79,7 @@ public sealed partial class TrainingSession
         }
     }
 
-    private float StepBound(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
+    private StepResult StepBound(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
     {
         var binding = bindings![state.CurrentIndex];
         binding.BindInput(Graph.Input, input);
@@ -104,10 +104,13 @@ public sealed partial class TrainingSession
 
         using var result = binding.GetOutputs(HostOutputs);
         var loss = result[TrainingGraph.LossOutput].As<float>()[0];
-        ThrowIfNotFinite(loss);
+        if (!float.IsFinite(loss))
+        {
+            return Finish(result, loss, StepGuard.Discarded);
+        }
+
         state.Swap();
-        Finish(result);
-        return loss;
+        return Finish(result, loss, StepGuard.Applied);
     }
 
     /// <summary>Every step output that is not an updated carried tensor: loss, logits, exposed gradients.</summary>

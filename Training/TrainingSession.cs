@@ -20,7 +20,8 @@ public sealed partial class TrainingSession : IDisposable
     private readonly StateTransfer transfer;
     private readonly DeviceAllocator? allocator;
     private readonly CarriedState state;
-    private readonly Dictionary<string, float[]> lastGradients = new(StringComparer.Ordinal);
+    private readonly SessionOptions? partOptions;
+    private InferenceSession? eval;
 
     private TrainingSession(OnnxModel source, TrainingGraph graph, SessionOptions? options, StepExecution execution, bool mirrorOnHost)
     {
@@ -47,6 +48,7 @@ public sealed partial class TrainingSession : IDisposable
             transfer = new StateTransfer(shapes, options);
             Device = transfer.Device;
             var resolved = ForDevice(options, Device);
+            partOptions = resolved;
             step = InferenceSession.FromBytes(graph.Step.ToBytes(), ForPart(resolved, "step"));
             prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(resolved, "prefix"));
             Execution = execution == StepExecution.Auto ? DefaultExecution : execution;
@@ -169,15 +171,6 @@ public sealed partial class TrainingSession : IDisposable
     /// </summary>
     public ReadOnlySpan<float> Parameter(string name) => state.Read(state.IndexOf(name));
 
-    /// <summary>The logits of the last step (computed before its update), row-major.</summary>
-    public float[] LastLogits { get; private set; } = [];
-
-    /// <summary>The shape of <see cref="LastLogits"/>.</summary>
-    public long[] LastLogitsShape { get; private set; } = [];
-
-    /// <summary>The gradients of the last step (when the spec exposes them).</summary>
-    public IReadOnlyDictionary<string, float[]> LastGradients => lastGradients;
-
     /// <summary>True when a frozen prefix runs before the step graph (its output can be cached: feature-cache mode).</summary>
     public bool HasPrefix => prefix is not null;
 
@@ -197,16 +190,23 @@ public sealed partial class TrainingSession : IDisposable
         return Tensor<float>.FromSpan(features.Span, [.. features.Shape]);
     }
 
-    /// <summary>One optimiser step on features already computed by <see cref="Features"/> (feature-cache mode).</summary>
-    public float StepOnFeatures(Tensor<float> features, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default) =>
-        StepCore(features, labels, learningRate, cancellationToken);
+    /// <summary>One optimiser step on features already computed by <see cref="Features"/> (feature-cache mode); as <see cref="Step"/>.</summary>
+    public StepResult StepOnFeatures(Tensor<float> features, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default) =>
+        ThrowIfDiscarded(StepCore(features, labels, learningRate, cancellationToken));
 
     /// <summary>
-    /// One optimiser step on a batch of model inputs; returns the loss before the update. A loss
-    /// that is not finite throws <see cref="ArithmeticException"/> and leaves every carried tensor
-    /// at its value before the step.
+    /// One optimiser step on a batch of model inputs. A loss that is not finite throws
+    /// <see cref="ArithmeticException"/> and leaves every carried tensor at its value before the step
+    /// (<see cref="TryStep"/> returns that outcome instead).
     /// </summary>
-    public float Step(Tensor<float> batch, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default)
+    public StepResult Step(Tensor<float> batch, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default) =>
+        ThrowIfDiscarded(TryStep(batch, labels, learningRate, cancellationToken));
+
+    /// <summary>
+    /// One optimiser step whose non-finite guard reports instead of throwing: a NaN or infinite loss
+    /// gives <see cref="StepGuard.Discarded"/>, with every carried tensor and the step count unchanged.
+    /// </summary>
+    public StepResult TryStep(Tensor<float> batch, Tensor<long> labels, float learningRate, CancellationToken cancellationToken = default)
     {
         if (prefix is null)
         {
@@ -217,10 +217,10 @@ public sealed partial class TrainingSession : IDisposable
         return StepCore(prefixResult[0].Value, labels, learningRate, cancellationToken);
     }
 
-    private float StepCore(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken) =>
+    private StepResult StepCore(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken) =>
         Execution == StepExecution.Bound ? StepBound(input, labels, learningRate, cancellationToken) : StepFed(input, labels, learningRate, cancellationToken);
 
-    private float StepFed(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
+    private StepResult StepFed(Tensor input, Tensor<long> labels, float learningRate, CancellationToken cancellationToken)
     {
         using var lr = Tensor<float>.FromSpan([learningRate]);
         using var stepNumber = Tensor<float>.FromSpan([StepCount + 1]);
@@ -237,37 +237,40 @@ public sealed partial class TrainingSession : IDisposable
         feeds.AddRange(groupRates.Items);
         using var result = step.Run(feeds, cancellationToken: cancellationToken);
         var loss = result[TrainingGraph.LossOutput].As<float>()[0];
-        ThrowIfNotFinite(loss);
+        if (!float.IsFinite(loss))
+        {
+            return Finish(result, loss, StepGuard.Discarded);
+        }
+
         for (var i = 0; i < values.Length; i++)
         {
             result[Graph.UpdatedOutputs[state.Names[i]]].As<float>().Span.CopyTo(values[i].Span);
         }
 
-        Finish(result);
-        return loss;
+        return Finish(result, loss, StepGuard.Applied);
     }
 
-    private void ThrowIfNotFinite(float loss)
-    {
-        if (!float.IsFinite(loss))
-        {
-            throw new ArithmeticException($"the loss became {loss} at step {StepCount + 1}; parameters were left at their last finite values.");
-        }
-    }
+    private static StepResult ThrowIfDiscarded(StepResult result) => result.Guard == StepGuard.Discarded
+        ? throw new ArithmeticException($"the loss became {result.Loss} at step {result.Step}; parameters were left at their last finite values.")
+        : result;
 
-    /// <summary>Takes the logits and exposed gradients of a finished step off its host outputs and counts it.</summary>
-    private void Finish(RunResult result)
+    /// <summary>Takes the logits and exposed gradients of a finished step off its host outputs and counts it when applied.</summary>
+    private StepResult Finish(RunResult result, float loss, StepGuard guard)
     {
         var logits = result[TrainingGraph.LogitsOutput].As<float>();
-        LastLogits = logits.ToArray();
-        LastLogitsShape = [.. logits.Shape];
-        lastGradients.Clear();
+        var gradients = new Dictionary<string, ReadOnlyMemory<float>>(StringComparer.Ordinal);
         foreach (var (name, output) in result.Where(o => o.Key.StartsWith(GradientPrefix, StringComparison.Ordinal)))
         {
-            lastGradients[name[GradientPrefix.Length..]] = output.As<float>().ToArray();
+            gradients[name[GradientPrefix.Length..]] = output.As<float>().ToArray();
         }
 
-        StepCount++;
+        var number = StepCount + 1;
+        if (guard == StepGuard.Applied)
+        {
+            StepCount++;
+        }
+
+        return new StepResult(loss, logits.ToArray(), [.. logits.Shape], gradients, guard, number);
     }
 
     private const string GradientPrefix = "grad:";
@@ -363,20 +366,9 @@ public sealed partial class TrainingSession : IDisposable
         return meta;
     }
 
-    /// <summary>The inference model with the trained parameters substituted (same graph, output name and convention).</summary>
-    public OnnxModel ExportInference()
-    {
-        var model = Source.Clone();
-        foreach (var p in Graph.Parameters.Concat(Graph.RunningStatistics))
-        {
-            var init = model.Graph.Initializer.First(t => t.Name == p);
-            init.ClearRawData();
-            init.FloatData.Clear();
-            init.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(state.Read(state.IndexOf(p))));
-        }
-
-        return model;
-    }
+    /// <summary>The inference model with the trained parameters substituted (same graph, output name and convention): a validated Graphs edit.</summary>
+    public OnnxModel ExportInference() =>
+        Graphs.Edits.WeightEdits.Substitute(Source, Graph.Parameters.Concat(Graph.RunningStatistics).ToDictionary(p => p, p => state.Read(state.IndexOf(p)).ToArray(), StringComparer.Ordinal));
 
     /// <summary>Releases the sessions and parameter buffers.</summary>
     public void Dispose()
@@ -394,6 +386,7 @@ public sealed partial class TrainingSession : IDisposable
         state?.Dispose();
         allocator?.Dispose();
         transfer?.Dispose();
+        eval?.Dispose();
         step?.Dispose();
         prefix?.Dispose();
     }

@@ -28,10 +28,11 @@ internal static class BenchTrainCommand
     {
         var model = new Argument<string>("MODEL") { Description = "an .onnx classifier" };
         var classes = new Option<int>("--classes") { Description = "classes of the new head", Required = true };
-        var trainable = new Option<string>("--trainable") { Description = "comma-separated node or parameter name globs, e.g. /layer4/*,/fc/*", Required = true };
+        var trainable = OptionParsers.Globs("--trainable", "comma-separated node or parameter name globs, e.g. /layer4/*,/fc/*");
+        trainable.Required = true;
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "timed steps (after one warm-up step)", DefaultValueFactory = _ => 5 };
-        var size = new Option<string?>("--input-size") { Description = "HxW (default: the model's)" };
+        var size = OptionParsers.Size("--input-size", "HxW (default: the model's)");
         var json = new Option<bool>("--json") { Description = "print {\"imagesPerSecond\": …} only" };
         var noOverlap = new Option<bool>("--no-overlap") { Description = "run the frozen prefix and the step one after the other (default: the next batch's prefix runs while the current step trains, as finetune does)" };
         var session = new SessionArgs();
@@ -40,18 +41,18 @@ internal static class BenchTrainCommand
         command.SetAction(r =>
         {
             var onnx = GraphFiles.Load(r.GetValue(model)!);
-            if (r.GetValue(size) is { } text)
+            if (r.GetValue(size) is var (height, width))
             {
                 // As finetune does: the model itself is set to the size (a graph bound to its export size is refused).
-                var (height, width) = GraphCommand.ParseSize("--input-size", text);
                 onnx = Refusing(() => GraphEdits.SetInputSize(onnx, height, width));
             }
 
             var headed = Refusing(() => HeadEdits.Replace(onnx, new HeadSpec { Classes = r.GetValue(classes), Seed = 0 }));
+            // The new head always trains, whatever the globs name: its parameters are the initializers the head edit added.
+            var before = onnx.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
             var spec = new TrainingSpec
             {
-                // The new head always trains, whatever the globs name.
-                Trainable = [.. r.GetValue(trainable)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), "/head/*"],
+                Trainable = [.. r.GetValue(trainable)!, .. headed.Graph.Initializer.Select(t => t.Name).Where(n => !before.Contains(n))],
                 Momentum = 0.9f,
             };
             using var training = TrainingSession.Create(headed, spec, session.Read(r));
@@ -73,30 +74,10 @@ internal static class BenchTrainCommand
 
             using var y = Tensor<long>.FromSpan(Enumerable.Range(0, b).Select(i => (long)(i % r.GetValue(classes))).ToArray(), b);
             training.Step(x, y, 0.01f);
-            var watch = Stopwatch.StartNew();
             var n = r.GetValue(steps);
             var overlapped = training.HasPrefix && !r.GetValue(noOverlap);
-            if (overlapped)
-            {
-                var features = training.Features(x);
-                for (var i = 0; i < n; i++)
-                {
-                    var next = i + 1 < n ? Task.Run(() => training.Features(x)) : null;
-                    training.StepOnFeatures(features, y, 0.01f);
-                    features.Dispose();
-                    features = next?.GetAwaiter().GetResult() ?? Tensor<float>.Create(1);
-                }
-
-                features.Dispose();
-            }
-            else
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    training.Step(x, y, 0.01f);
-                }
-            }
-
+            var watch = Stopwatch.StartNew();
+            TimedSteps(training, x, y, n, overlapped);
             var rate = b * n / watch.Elapsed.TotalSeconds;
             if (r.GetValue(json))
             {
@@ -110,5 +91,30 @@ internal static class BenchTrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The timed steps; overlapped, the next batch's prefix runs while the current step trains, as finetune does.</summary>
+    private static void TimedSteps(TrainingSession training, Tensor<float> x, Tensor<long> y, int n, bool overlapped)
+    {
+        if (!overlapped)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                training.Step(x, y, 0.01f);
+            }
+
+            return;
+        }
+
+        var features = training.Features(x);
+        for (var i = 0; i < n; i++)
+        {
+            var next = i + 1 < n ? Task.Run(() => training.Features(x)) : null;
+            training.StepOnFeatures(features, y, 0.01f);
+            features.Dispose();
+            features = next?.GetAwaiter().GetResult() ?? Tensor<float>.Create(1);
+        }
+
+        features.Dispose();
     }
 }

@@ -1,170 +1,148 @@
 using System.CommandLine;
-using System.Globalization;
 using OnnxCnn.Cli.Internal;
+using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Training;
+using static OnnxCnn.Cli.Internal.OptionParsers;
 
 namespace OnnxCnn.Cli.Commands;
 
 /// <summary><c>onnxcnn finetune --model M --data DIR --out DIR …</c>: fine-tune a classifier on a folder of images per class.</summary>
 internal static class FineTuneCommand
 {
+    /// <summary>How the settings read in the library's messages when they come from this command.</summary>
+    internal static readonly FineTuneSettingNames Names = new()
+    {
+        Dropout = "--dropout",
+        BinaryLoss = "--loss bce",
+        SeparateValidation = "--val",
+        KFold = "--kfold",
+        TwoStage = "--two-stage",
+        Stage2Selection = "--unfreeze-from TENSOR or --trainable GLOBS",
+        Stage1Epochs = "--stage1-epochs",
+        Stage2Epochs = "--stage2-epochs",
+        Epochs = "--epochs",
+        BatchSize = "--batch",
+        ClipGradNorm = "--clip-grad-norm",
+        Stage2LearningRate = "--stage2-lr",
+    };
+
     public static Command Create(CliContext context)
     {
-        var model = new Option<string>("--model") { Description = "the pretrained .onnx classifier", Required = true };
-        var data = new Option<string>("--data") { Description = "a folder with one subfolder of images per class", Required = true };
-        var output = new Option<string>("--out") { Description = "folder for model.onnx, labels.txt, history.csv, metrics.json, artifacts/", Required = true };
-        var head = new Option<int?>("--head") { Description = "replace the head with N classes (default: the data's class count)" };
-        var keepHead = new Option<bool>("--keep-head") { Description = "keep the model's head (its class count must match the data)" };
-        var hidden = new Option<string?>("--hidden") { Description = "hidden widths of the new head, e.g. 256" };
-        var pool = new Option<string?>("--pool") { Description = "a backbone ending in a feature map [N,C,H,W]: gap (global average) or flatten (C·H·W features) before the new head" };
-        var trainable = new Option<string?>("--trainable") { Description = "comma-separated node/parameter name globs to train (the new head always trains)" };
-        var unfreeze = new Option<string?>("--unfreeze-from") { Description = "train everything downstream of this tensor" };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
-        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 0.01f, Description = "learning rate" };
-        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "sgd", Description = "sgd | rmsprop | adam | adamw" };
-        var momentum = new Option<float?>("--momentum") { Description = "momentum of SGD (default 0.9) or RMSprop (default 0)" };
-        var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => 0.99f, Description = "RMSprop smoothing constant" };
-        var centered = new Option<bool>("--centered") { Description = "centered RMSprop" };
-        var clip = new Option<float>("--clip-grad-norm") { Description = "clip the global L2 norm of all gradients to this value (0 = no clipping)" };
-        var loss = new Option<string>("--loss") { DefaultValueFactory = _ => "softmax", Description = "softmax (cross-entropy) | bce (sigmoid binary cross-entropy, 2 classes, one output unit)" };
-        var lrGroups = new Option<string[]>("--lr-group") { Description = "GLOBS=MULT: parameters matching the comma-separated globs train at MULT × the learning rate (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "weight decay" };
-        var smoothing = new Option<float>("--label-smoothing") { Description = "label smoothing" };
-        var preprocess = new Option<string>("--preprocess") { DefaultValueFactory = _ => "imagenet", Description = "preprocess spec (with a fixed size, or give --input-size)" };
-        var augment = new Option<string?>("--augment") { Description = "augmentation of training images" };
-        var valSplit = new Option<double>("--val-split") { DefaultValueFactory = _ => 0.2, Description = "validation fraction (0 = none)" };
-        var seed = new Option<int>("--seed") { Description = "seed" };
-        var schedule = new Option<string>("--schedule") { DefaultValueFactory = _ => "constant", Description = "constant | step | cosine | onecycle" };
-        var warmup = new Option<int>("--warmup") { Description = "linear warm-up steps" };
-        var classWeights = new Option<string>("--class-weights") { DefaultValueFactory = _ => "none", Description = "auto (inverse frequency) | none" };
-        var balanced = new Option<bool>("--balanced") { Description = "draw batches with equal label frequency" };
-        var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
-        var patience = new Option<int>("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
-        var noShuffle = new Option<bool>("--no-shuffle") { Description = "keep dataset order" };
+        var a = new Args();
         var workflow = new FineTuneWorkflowArgs();
         var inputs = new FineTuneInputArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, pool, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
+            a.Model, a.Data, a.Output, a.Head, a.KeepHead, a.Hidden, a.Pool, a.Trainable, a.Unfreeze, a.Epochs, a.Batch, a.Lr, a.Optimizer, a.Momentum, a.Alpha, a.Centered, a.Clip,
+            a.Loss, a.LrGroups, a.Nesterov, a.WeightDecay, a.Smoothing, a.Preprocessing, a.Augmentation, a.ValSplit, a.Seed, a.NoShuffle, a.Schedule, a.Warmup, a.Patience,
+            a.Resume, a.ClassWeights, a.Balanced,
         };
         workflow.AddTo(command);
         inputs.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
-            var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
-            var kind = r.GetValue(optimizer)!.ToLowerInvariant() switch
-            {
-                "sgd" => OptimizerKind.Sgd,
-                "adam" => OptimizerKind.Adam,
-                "adamw" => OptimizerKind.AdamW,
-                "rmsprop" => OptimizerKind.RmsProp,
-                var o => throw new UsageException($"--optimizer '{o}' is not one of sgd, rmsprop, adam, adamw."),
-            };
-            var lossKind = r.GetValue(loss)!.ToLowerInvariant() switch
-            {
-                "softmax" => LossKind.SoftmaxCrossEntropy,
-                "bce" => LossKind.SigmoidBinaryCrossEntropy,
-                var l => throw new UsageException($"--loss '{l}' is not softmax or bce."),
-            };
-            if (lossKind == LossKind.SigmoidBinaryCrossEntropy && dataset.Classes.Count != 2)
-            {
-                throw new UsageException($"--loss bce needs exactly 2 classes; the data has {dataset.Classes.Count} ({string.Join(", ", dataset.Classes)}).");
-            }
-
-            if (r.GetValue(clip) < 0)
-            {
-                throw new UsageException("--clip-grad-norm must be ≥ 0.");
-            }
-
-            var groups = (r.GetValue(lrGroups) ?? []).Select((g, i) => ParseGroup(g, i + 1)).ToArray();
-            if (r.GetValue(epochs) < 1 || r.GetValue(batch) < 1)
-            {
-                throw new UsageException("--epochs and --batch must be at least 1.");
-            }
-
-            var globs = r.GetValue(trainable)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-            var options = new FineTuneOptions
-            {
-                NewHeadClasses = r.GetValue(keepHead) ? null : r.GetValue(head) ?? dataset.Classes.Count,
-                Hidden = r.GetValue(hidden)?.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray() ?? [],
-                Pool = r.GetValue(pool) switch
-                {
-                    null => null,
-                    "gap" => Graphs.Edits.HeadPool.GlobalAverage,
-                    "flatten" => Graphs.Edits.HeadPool.Flatten,
-                    var p => throw new UsageException($"--pool '{p}' is not supported (gap or flatten)."),
-                },
-                Spec = new TrainingSpec
-                {
-                    Trainable = globs, UnfreezeFrom = r.GetValue(unfreeze), Optimizer = kind,
-                    Momentum = kind switch { OptimizerKind.Sgd => r.GetValue(momentum) ?? 0.9f, OptimizerKind.RmsProp => r.GetValue(momentum) ?? 0, _ => 0 },
-                    Alpha = r.GetValue(alpha), Centered = r.GetValue(centered), ClipGradNorm = r.GetValue(clip), Loss = lossKind, LearningRateGroups = groups,
-                    Nesterov = r.GetValue(nesterov), WeightDecay = r.GetValue(weightDecay), LabelSmoothing = r.GetValue(smoothing),
-                },
-                Epochs = r.GetValue(epochs),
-                BatchSize = r.GetValue(batch),
-                LearningRate = r.GetValue(lr),
-                Schedule = new LearningRateSchedule
-                {
-                    Kind = r.GetValue(schedule)!.ToLowerInvariant() switch
-                    {
-                        "constant" => ScheduleKind.Constant,
-                        "step" => ScheduleKind.Step,
-                        "cosine" => ScheduleKind.Cosine,
-                        "onecycle" => ScheduleKind.OneCycle,
-                        var k => throw new UsageException($"--schedule '{k}' is not one of constant, step, cosine, onecycle."),
-                    },
-                    WarmupSteps = r.GetValue(warmup),
-                },
-                Preprocess = Specs.Preprocess(r.GetValue(preprocess)!),
-                Augment = Specs.Augment(r.GetValue(augment)),
-                ValidationSplit = r.GetValue(valSplit),
-                Seed = r.GetValue(seed),
-                NoShuffle = r.GetValue(noShuffle),
-                EarlyStoppingPatience = r.GetValue(patience),
-                Resume = r.GetValue(resume),
-                ClassWeights = r.GetValue(classWeights)!.ToLowerInvariant() switch
-                {
-                    "auto" => true,
-                    "none" => false,
-                    var c => throw new UsageException($"--class-weights '{c}' is not auto or none."),
-                },
-                Balanced = r.GetValue(balanced),
-            };
-            var explicitSplit = r.GetResult(valSplit) is { Implicit: false };
-            options = inputs.Apply(r, options, explicitSplit);
-            options = workflow.Apply(r, options, dataset, explicitValidation: explicitSplit, separateValidation: inputs.HasValidation(r));
-            var onnx = GraphFiles.Load(r.GetValue(model)!);
+            var dataset = ImageDataset.FromFolder(r.GetValue(a.Data)!);
+            var explicitSplit = r.GetResult(a.ValSplit) is { Implicit: false };
+            var options = inputs.Apply(r, Settings(a, r, dataset), explicitSplit);
+            options = workflow.Apply(r, options, dataset, explicitValidation: explicitSplit);
+            var onnx = GraphFiles.Load(r.GetValue(a.Model)!);
+            FineTunePlan plan;
             try
             {
-                FineTuner.Validate(onnx, dataset, options);
+                // Settings that cannot work with this model or data are usage errors, found once, before anything is written.
+                plan = FineTunePlan.Create(onnx, dataset, options, workflow.Folds(r), Names);
             }
             catch (ArgumentException e)
             {
-                // Settings that cannot work with this model or data are usage errors, found before anything is written.
-                throw new UsageException(e.Message);
+                throw new UsageException(CliApp.MessageOf(e));
             }
 
-            context.Out.WriteLine($"fine-tuning {r.GetValue(model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
-            await workflow.RunAsync(context, r, onnx, dataset, options, r.GetValue(output)!, cancellationToken).ConfigureAwait(false);
+            context.Out.WriteLine($"fine-tuning {r.GetValue(a.Model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
+            await workflow.RunAsync(context, plan, r.GetValue(a.Output)!, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;
     }
 
-    /// <summary>"GLOBS=MULT" → a group named groupN.</summary>
-    private static LearningRateGroup ParseGroup(string text, int index)
+    /// <summary>The values of <c>--class-weights</c> (a bool option would take no value).</summary>
+    private enum ClassWeighting
     {
-        var at = text.LastIndexOf('=');
-        var globs = at > 0 ? text[..at].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-        if (globs.Length == 0 || !float.TryParse(text[(at + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var multiplier) || !(multiplier >= 0) || float.IsInfinity(multiplier))
-        {
-            throw new UsageException($"--lr-group '{text}' is not GLOBS=MULT (e.g. '/layer4/*=0.1').");
-        }
+        None,
+        Auto,
+    }
 
-        return new LearningRateGroup($"group{index}", globs, multiplier);
+    /// <summary>The command's own options, made per command tree (a parse never shares them with another).</summary>
+    private sealed class Args
+    {
+        public readonly Option<string> Model = new("--model") { Description = "the pretrained .onnx classifier", Required = true };
+            public readonly Option<string> Data = new("--data") { Description = "a folder with one subfolder of images per class", Required = true };
+            public readonly Option<string> Output = new("--out") { Description = "folder for model.onnx, labels.txt, history.csv, metrics.json, artifacts/", Required = true };
+            public readonly Option<int?> Head = new("--head") { Description = "replace the head with N classes (default: the data's class count)" };
+            public readonly Option<bool> KeepHead = new("--keep-head") { Description = "keep the model's head (its class count must match the data)" };
+            public readonly Option<IReadOnlyList<int>> Hidden = Widths("--hidden", "hidden widths of the new head, e.g. 256");
+            public readonly Option<HeadPool?> Pool = Choice<HeadPool?>("--pool", "a backbone ending in a feature map [N,C,H,W]: gap (global average) or flatten (C·H·W features) before the new head", null,
+                ("gap", HeadPool.GlobalAverage), ("flatten", HeadPool.Flatten));
+            public readonly Option<IReadOnlyList<string>> Trainable = Globs("--trainable", "comma-separated node/parameter name globs to train (the new head always trains)");
+            public readonly Option<string?> Unfreeze = new("--unfreeze-from") { Description = "train everything downstream of this tensor" };
+            public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
+            public readonly Option<int> Batch = new("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
+            public readonly Option<float> Lr = new("--lr") { DefaultValueFactory = _ => 0.01f, Description = "learning rate" };
+            public readonly Option<OptimizerKind> Optimizer = Choice("--optimizer", "the optimiser", "sgd",
+                ("sgd", OptimizerKind.Sgd), ("rmsprop", OptimizerKind.RmsProp), ("adam", OptimizerKind.Adam), ("adamw", OptimizerKind.AdamW));
+            public readonly Option<float?> Momentum = new("--momentum") { Description = "momentum of SGD (default 0.9) or RMSprop (default 0)" };
+            public readonly Option<float> Alpha = new("--alpha") { DefaultValueFactory = _ => 0.99f, Description = "RMSprop smoothing constant" };
+            public readonly Option<bool> Centered = new("--centered") { Description = "centered RMSprop" };
+            public readonly Option<float> Clip = new("--clip-grad-norm") { Description = "clip the global L2 norm of all gradients to this value (0 = no clipping)" };
+            public readonly Option<LossKind> Loss = Choice("--loss", "softmax (cross-entropy) | bce (sigmoid binary cross-entropy, 2 classes, one output unit)", "softmax",
+                ("softmax", LossKind.SoftmaxCrossEntropy), ("bce", LossKind.SigmoidBinaryCrossEntropy));
+            public readonly Option<IReadOnlyList<LearningRateGroup>> LrGroups = LearningRateGroups("--lr-group", "GLOBS=MULT: parameters matching the comma-separated globs train at MULT × the learning rate (repeatable)");
+            public readonly Option<bool> Nesterov = new("--nesterov") { Description = "Nesterov momentum" };
+            public readonly Option<float> WeightDecay = new("--weight-decay") { Description = "weight decay" };
+            public readonly Option<float> Smoothing = new("--label-smoothing") { Description = "label smoothing" };
+            public readonly Option<PreprocessSpec> Preprocessing = OptionParsers.Preprocess("--preprocess", "preprocess spec (with a fixed size, or give --input-size)", "imagenet");
+            public readonly Option<AugmentSpec?> Augmentation = OptionParsers.Augment("--augment", "augmentation of training images");
+            public readonly Option<double> ValSplit = new("--val-split") { DefaultValueFactory = _ => 0.2, Description = "validation fraction (0 = none)" };
+            public readonly Option<int> Seed = new("--seed") { Description = "seed" };
+            public readonly Option<ScheduleKind> Schedule = Choice("--schedule", "the learning-rate schedule", "constant",
+                ("constant", ScheduleKind.Constant), ("step", ScheduleKind.Step), ("cosine", ScheduleKind.Cosine), ("onecycle", ScheduleKind.OneCycle));
+            public readonly Option<int> Warmup = new("--warmup") { Description = "linear warm-up steps" };
+            public readonly Option<ClassWeighting> ClassWeights = Choice("--class-weights", "auto (inverse frequency) | none", "none", ("auto", ClassWeighting.Auto), ("none", ClassWeighting.None));
+            public readonly Option<bool> Balanced = new("--balanced") { Description = "draw batches with equal label frequency" };
+            public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
+            public readonly Option<int> Patience = new("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
+            public readonly Option<bool> NoShuffle = new("--no-shuffle") { Description = "keep dataset order" };
+    }
+
+    /// <summary>The settings the command's own options give (the input and workflow options are folded in after).</summary>
+    private static FineTuneOptions Settings(Args a, ParseResult r, ImageDataset dataset)
+    {
+        var optimizer = r.GetValue(a.Optimizer);
+        return new FineTuneOptions
+        {
+            NewHeadClasses = r.GetValue(a.KeepHead) ? null : r.GetValue(a.Head) ?? dataset.Classes.Count,
+            Hidden = r.GetValue(a.Hidden)!,
+            Pool = r.GetValue(a.Pool),
+            Spec = new TrainingSpec
+            {
+                Trainable = r.GetValue(a.Trainable)!, UnfreezeFrom = r.GetValue(a.Unfreeze), Optimizer = optimizer,
+                Momentum = optimizer switch { OptimizerKind.Sgd => r.GetValue(a.Momentum) ?? 0.9f, OptimizerKind.RmsProp => r.GetValue(a.Momentum) ?? 0, _ => 0 },
+                Alpha = r.GetValue(a.Alpha), Centered = r.GetValue(a.Centered), ClipGradNorm = r.GetValue(a.Clip), Loss = r.GetValue(a.Loss), LearningRateGroups = r.GetValue(a.LrGroups)!,
+                Nesterov = r.GetValue(a.Nesterov), WeightDecay = r.GetValue(a.WeightDecay), LabelSmoothing = r.GetValue(a.Smoothing),
+            },
+            Epochs = r.GetValue(a.Epochs),
+            BatchSize = r.GetValue(a.Batch),
+            LearningRate = r.GetValue(a.Lr),
+            Schedule = new LearningRateSchedule { Kind = r.GetValue(a.Schedule), WarmupSteps = r.GetValue(a.Warmup) },
+            Preprocess = r.GetValue(a.Preprocessing)!,
+            Augment = r.GetValue(a.Augmentation),
+            ValidationSplit = r.GetValue(a.ValSplit),
+            Seed = r.GetValue(a.Seed),
+            NoShuffle = r.GetValue(a.NoShuffle),
+            EarlyStoppingPatience = r.GetValue(a.Patience),
+            Resume = r.GetValue(a.Resume),
+            ClassWeights = r.GetValue(a.ClassWeights) == ClassWeighting.Auto,
+            Balanced = r.GetValue(a.Balanced),
+        };
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using OnnxCnn.Graphs;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Training;
 
@@ -31,8 +30,14 @@ internal sealed class FineTuneWorkflowArgs
         session.AddTo(command);
     }
 
-    /// <summary>Checks the workflow options against each other and folds them into <paramref name="options"/>.</summary>
-    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation, bool separateValidation = false)
+    /// <summary>The folds of <c>--kfold</c>, or null.</summary>
+    public int? Folds(ParseResult r) => r.GetValue(kfold);
+
+    /// <summary>
+    /// Checks the workflow options' combinations and folds them into <paramref name="options"/>; the two-stage
+    /// recipe's own rules are the library's (<see cref="FineTuner.Validate"/>).
+    /// </summary>
+    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation)
     {
         var two = r.GetValue(twoStage);
         foreach (var stageOption in new Option[] { stage1Epochs, stage2Epochs, stage2Lr })
@@ -59,11 +64,6 @@ internal sealed class FineTuneWorkflowArgs
             {
                 throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val-split.");
             }
-
-            if (separateValidation)
-            {
-                throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val.");
-            }
         }
 
         options = options with { Session = session.Read(r), StepLog = r.GetValue(logSteps) };
@@ -73,48 +73,32 @@ internal sealed class FineTuneWorkflowArgs
         }
 
         var spec = options.Spec;
-        if (spec.Trainable.Count == 0 && spec.UnfreezeFrom is null)
-        {
-            throw new UsageException("--two-stage needs a stage-2 selection: --unfreeze-from TENSOR or --trainable GLOBS (stage 1 trains the head only).");
-        }
-
-        var epochs1 = r.GetValue(stage1Epochs) ?? options.Epochs;
-        var epochs2 = r.GetValue(stage2Epochs) ?? options.Epochs;
-        if (epochs1 < 1 || epochs2 < 1)
-        {
-            throw new UsageException($"--stage1-epochs and --stage2-epochs must be at least 1, got {epochs1} and {epochs2}.");
-        }
-
-        if (r.GetValue(stage2Lr) is < 0)
-        {
-            throw new UsageException($"--stage2-lr must not be negative, got {r.GetValue(stage2Lr)!.Value.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
         return options with
         {
-            Epochs = epochs1,
+            Epochs = r.GetValue(stage1Epochs) ?? options.Epochs,
             Spec = spec with { Trainable = [], UnfreezeFrom = null },
-            SecondStage = new TwoStageOptions { Trainable = spec.Trainable, UnfreezeFrom = spec.UnfreezeFrom, Epochs = epochs2, LearningRate = r.GetValue(stage2Lr) },
+            SecondStage = new TwoStageOptions { Trainable = spec.Trainable, UnfreezeFrom = spec.UnfreezeFrom, Epochs = r.GetValue(stage2Epochs) ?? options.Epochs, LearningRate = r.GetValue(stage2Lr) },
         };
     }
 
     /// <summary>Runs the fine-tune (or the K folds) with a progress view and prints where the results went.</summary>
-    public async Task RunAsync(CliContext context, ParseResult r, OnnxModel model, ImageDataset dataset, FineTuneOptions options, string output, CancellationToken cancellationToken)
+    public async Task RunAsync(CliContext context, FineTunePlan plan, string output, CancellationToken cancellationToken)
     {
-        var folds = r.GetValue(kfold) ?? 0;
+        var options = plan.Options;
+        var folds = plan.KFold ?? 0;
         var epochs = options.Epochs + (options.SecondStage?.Epochs ?? 0);
         CrossValidationResult? crossValidation = null;
         await FineTuneView.RunAsync(context, folds, epochs, async view =>
         {
-            var withView = options with { Progress = view };
             void Warn(string w) => context.Error.WriteLine("warning: " + w);
+            var run = plan.WithProgress(view);
             if (folds > 0)
             {
-                crossValidation = await FineTuner.CrossValidateAsync(model, dataset, withView, folds, output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+                crossValidation = await run.CrossValidateAsync(output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await FineTuner.RunAsync(model, dataset, withView, output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+                await run.RunAsync(output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
             }
         }, options.SecondStage is not null).ConfigureAwait(false);
         if (crossValidation is { } cv)

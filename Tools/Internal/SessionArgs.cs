@@ -3,10 +3,38 @@ using OnnxCnn.Runtime;
 
 namespace OnnxCnn.Cli.Internal;
 
-/// <summary>The <c>--device</c> and <c>--threads</c> options shared by commands that run a model.</summary>
+/// <summary>The <c>--device</c>, <c>--threads</c> and <c>--profile</c> options shared by commands that run a model, parsed while the command line is.</summary>
 internal sealed class SessionArgs
 {
-    public Option<string> Device { get; } = new("--device") { Description = "cpu | cuda[:ID] | auto", DefaultValueFactory = _ => "cpu" };
+    public SessionArgs()
+    {
+        Threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError($"--threads must be 0 or more, got {r.GetValueOrDefault<int>()}.");
+            }
+        });
+    }
+
+    public Option<ExecutionDevice> Device { get; } = new("--device")
+    {
+        Description = "cpu | cuda[:ID] | auto",
+        HelpName = "cpu|cuda[:ID]|auto",
+        DefaultValueFactory = _ => ExecutionDevice.Cpu,
+        CustomParser = r =>
+        {
+            try
+            {
+                return ExecutionDevice.Parse(r.Tokens[0].Value);
+            }
+            catch (FormatException e)
+            {
+                r.AddError("--device: " + e.Message);
+                return ExecutionDevice.Cpu;
+            }
+        },
+    };
 
     public Option<int> Threads { get; } = new("--threads") { Description = "intra-op threads (0 = ONNX Runtime's default, one per core)" };
 
@@ -19,25 +47,6 @@ internal sealed class SessionArgs
         command.Add(Profile);
     }
 
-    public SessionOptions Read(ParseResult result)
-    {
-        var deviceText = result.GetValue(Device)!;
-        ExecutionDevice device;
-        try
-        {
-            device = ExecutionDevice.Parse(deviceText);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException("--device: " + e.Message);
-        }
-
-        var threads = result.GetValue(Threads);
-        if (threads < 0)
-        {
-            throw new UsageException($"--threads must be 0 or more, got {threads}.");
-        }
-
-        return new SessionOptions { Device = device, IntraOpThreads = threads, ProfilingPrefix = result.GetValue(Profile) };
-    }
+    public SessionOptions Read(ParseResult result) =>
+        new() { Device = result.GetValue(Device)!, IntraOpThreads = result.GetValue(Threads), ProfilingPrefix = result.GetValue(Profile) };
 }

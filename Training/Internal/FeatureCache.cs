@@ -10,8 +10,11 @@ namespace OnnxCnn.Training.Internal;
 /// </summary>
 internal sealed class FeatureCache : IDisposable
 {
-    /// <summary>File name of the spill file under the run's <c>artifacts/</c> folder.</summary>
+    /// <summary>File name of the training features' spill file under the run's <c>artifacts/</c> folder.</summary>
     public const string SpillFileName = "feature_cache.tmp";
+
+    /// <summary>File name of the validation features' spill file.</summary>
+    public const string ValidationSpillFileName = "feature_cache_validation.tmp";
 
     private readonly Dictionary<int, float[]> memory = [];
     private readonly Dictionary<int, long> spilled = [];
@@ -72,6 +75,32 @@ internal sealed class FeatureCache : IDisposable
         spilled[index] = fileLength;
         fileLength += bytes;
     }
+
+    /// <summary>Caches each sample of a batch of prefix outputs under its dataset index.</summary>
+    public void AddBatch(ReadOnlySpan<int> indices, Runtime.Tensor<float> features)
+    {
+        var size = (int)(features.ElementCount / indices.Length);
+        long[] sampleShape = [.. features.Shape.Skip(1)];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            Add(indices[i], sampleShape, features.Span.Slice(i * size, size));
+        }
+    }
+
+    /// <summary>The cached samples <paramref name="indices"/> as one batch tensor (the caller disposes it).</summary>
+    public Runtime.Tensor<float> Gather(IReadOnlyList<int> indices)
+    {
+        var features = Runtime.Tensor<float>.Create([indices.Count, .. SampleShape!]);
+        for (var i = 0; i < indices.Count; i++)
+        {
+            CopyTo(indices[i], features.Span.Slice(i * SampleSize, SampleSize));
+        }
+
+        return features;
+    }
+
+    /// <summary>Bytes of samples held in memory.</summary>
+    public long MemoryBytes => (long)memory.Count * SampleSize * sizeof(float);
 
     /// <summary>Copies a cached sample into <paramref name="destination"/> (<see cref="SampleSize"/> floats).</summary>
     public void CopyTo(int index, Span<float> destination)

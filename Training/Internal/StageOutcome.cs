@@ -1,4 +1,9 @@
+using System.Text.Json.Nodes;
+
 namespace OnnxCnn.Training.Internal;
 
-/// <summary>What one stage leaves behind: its history (with earlier stages'), and the exported model's validation numbers.</summary>
-internal sealed record StageOutcome(IReadOnlyList<EpochResult> History, double ValidationLoss, ClassificationMetrics? Validation, IReadOnlyList<string> Parameters, TrainingMode Mode);
+/// <summary>What one stage leaves behind: its history (with earlier stages'), the exported model's validation, and its metrics.json document.</summary>
+internal sealed record StageOutcome(IReadOnlyList<EpochResult> History, Validation? Validation, IReadOnlyList<string> Parameters, JsonObject Metrics)
+{
+    public double ValidationLoss => Validation?.Loss ?? double.NaN;
+}

@@ -3,30 +3,32 @@ using OnnxCnn.Training.Reports.Internal;
 
 namespace OnnxCnn.Training.Reports;
 
-/// <summary>
-/// The fine-tune report charts, drawn with a built-in bitmap font on top of <see cref="PngEncoder"/>
-/// (no plotting library): training curves and the confusion matrix.
-/// </summary>
+/// <summary>The fine-tune report charts, drawn with ScottPlot: training curves and the confusion matrix.</summary>
 public static class TrainingCharts
 {
     /// <summary>
-    /// Loss and accuracy over epochs (two panels), train and validation, raw as thin light lines and
-    /// EMA-smoothed (factor 0.8) as bold lines. Non-finite values (no validation, a diverged epoch)
-    /// leave gaps. Dispose the returned image.
+    /// Loss and accuracy over epochs (two panels, 1200×540), train and validation, raw as thin light
+    /// lines and EMA-smoothed (factor 0.8) as bold lines, with a legend and axis titles. Non-finite
+    /// values (no validation, a diverged epoch) leave gaps. Dispose the returned image.
     /// </summary>
     public static RgbImage RenderCurves(IReadOnlyList<EpochResult> history)
     {
         ArgumentNullException.ThrowIfNull(history);
-        var image = RgbImage.Create(CurvesChart.Width, CurvesChart.Height);
-        CurvesChart.Draw(new Canvas(image), history);
-        return image;
+        return RenderCurves(history, labels: true);
     }
+
+    /// <summary>The curves with or without their text (titles, axis titles, tick labels, legend).</summary>
+    internal static RgbImage RenderCurves(IReadOnlyList<EpochResult> history, bool labels) =>
+        ChartRaster.Render(CurvesChart.Build(history, labels), CurvesChart.Width / 2, CurvesChart.Height);
 
     /// <summary>
     /// A confusion-matrix heat map: row = true label, column = predicted label, counts in the cells,
-    /// labels longer than 14 characters truncated. Dispose the returned image.
+    /// a colour bar, class names on both axes (longer than 20 characters truncated). Dispose the returned image.
     /// </summary>
-    public static RgbImage RenderConfusion(IReadOnlyList<string> labels, long[,] confusion)
+    public static RgbImage RenderConfusion(IReadOnlyList<string> labels, long[,] confusion) => RenderConfusion(labels, confusion, text: true);
+
+    /// <summary>The confusion matrix with or without its text.</summary>
+    internal static RgbImage RenderConfusion(IReadOnlyList<string> labels, long[,] confusion, bool text)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(confusion);
@@ -36,9 +38,7 @@ public static class TrainingCharts
         }
 
         var (_, _, _, width, height) = ConfusionChart.Layout(labels);
-        var image = RgbImage.Create(width, height);
-        ConfusionChart.Draw(new Canvas(image), labels, confusion);
-        return image;
+        return ChartRaster.Render([ConfusionChart.Build(labels, confusion, text)], width, height);
     }
 
     /// <summary>Writes curves.png atomically (temporary file, then rename).</summary>

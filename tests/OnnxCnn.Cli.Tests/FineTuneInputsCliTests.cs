@@ -146,7 +146,7 @@ public class FineTuneInputsCliTests
     [Theory]
     [InlineData("--val {odd}", "the validation data's classes (blue, green) differ from the training data's (blue, red); both need the same class folders.")]
     [InlineData("--val {val} --val-split 0.3", "--val gives the validation set; it cannot be combined with --val-split.")]
-    [InlineData("--val {val} --kfold 2", "--kfold holds out each fold in turn; it cannot be combined with --val.")]
+    [InlineData("--val {val} --kfold 2", "--val cannot be combined with --kfold: it holds out each fold in turn.")]
     [InlineData("--val {missing}", "--val: dataset folder '{missing}' not found.")]
     [InlineData("--head-only --trainable *", "--head-only cannot be combined with --trainable or --unfreeze-from; give one selection.")]
     [InlineData("--head-only --unfreeze-from x", "--head-only cannot be combined with --trainable or --unfreeze-from; give one selection.")]

@@ -2,135 +2,67 @@ using OnnxCnn.Preprocess;
 using OnnxCnn.TestUtilities;
 using OnnxCnn.Training.Reports;
 using OnnxCnn.Training.Reports.Internal;
+using ScottPlot;
 
 namespace OnnxCnn.Training.Tests;
 
-public class NiceTicksTests
+/// <summary>Pixel statistics of rendered charts: what a chart test may rely on (not exact pixels).</summary>
+internal static class ChartPixels
 {
-    [Theory]
-    [InlineData(0, 1)]
-    [InlineData(0.312, 2.87)]
-    [InlineData(0.93, 0.97)]
-    [InlineData(-3.2, 7.9)]
-    [InlineData(1, 100)]
-    [InlineData(12345, 98765)]
-    [InlineData(1e-5, 3e-5)]
-    [InlineData(0.6931, 0.6932)]
-    public void Cover_AnyRange_NiceStepsCoveringTheData(double min, double max)
+    public static (byte R, byte G, byte B) At(RgbImage image, double x, double y)
     {
-        var ticks = NiceTicks.Cover(min, max);
-        var mantissa = ticks.Step / Math.Pow(10, Math.Floor(Math.Log10(ticks.Step)));
-        Assert.Contains(Math.Round(mantissa, 9), new[] { 1.0, 2.0, 5.0 });
-        // Covering up to floating-point rounding of the tick values.
-        var slack = ticks.Step * 1e-6;
-        Assert.True(ticks.Min <= min + slack && ticks.Max >= max - slack, $"[{ticks.Min}, {ticks.Max}] does not cover [{min}, {max}]");
-        var values = ticks.Values.ToArray();
-        Assert.InRange(values.Length, 3, 12);
-        foreach (var v in values)
+        var row = image.Row(Math.Clamp((int)Math.Floor(y), 0, image.Height - 1));
+        var i = Math.Clamp((int)Math.Floor(x), 0, image.Width - 1) * 3;
+        return (row[i], row[i + 1], row[i + 2]);
+    }
+
+    /// <summary>Pixels darker than light grey in a band: anti-aliased text and lines.</summary>
+    public static int Dark(RgbImage image, int x0, int y0, int x1, int y1)
+    {
+        var count = 0;
+        for (var y = y0; y < y1; y++)
         {
-            Assert.Equal(Math.Round(v / ticks.Step), v / ticks.Step, 6);
-        }
-
-        // No empty tick interval at either end.
-        Assert.True(values[1] > min && values[^2] < max);
-    }
-
-    [Fact]
-    public void Cover_ZeroToOne_StepsOfTwoTenthsWithOneDecimal()
-    {
-        var ticks = NiceTicks.Cover(0, 1);
-        Assert.Equal(["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"], ticks.Values.Select(ticks.Format));
-    }
-
-    [Fact]
-    public void Cover_ConstantSeries_AxisAroundTheValue()
-    {
-        var ticks = NiceTicks.Cover(0.5, 0.5);
-        Assert.True(ticks.Min < 0.5 && ticks.Max > 0.5);
-        var zero = NiceTicks.Cover(0, 0);
-        Assert.True(zero.Min < 0 && zero.Max > 0);
-        Assert.Equal("0.0", zero.Format(-1e-17));
-    }
-
-    [Fact]
-    public void Cover_IntegerAxis_StepAtLeastOne()
-    {
-        var ticks = NiceTicks.Cover(1, 3, 8, integer: true);
-        Assert.Equal(1, ticks.Step);
-        Assert.Equal(["1", "2", "3"], ticks.Values.Select(ticks.Format));
-        Assert.Equal([0.0, 1, 2], NiceTicks.Cover(1, 1, 8, integer: true).Values);
-    }
-
-    [Fact]
-    public void Cover_NonFiniteInput_FallsBackToUnitRange()
-    {
-        var ticks = NiceTicks.Cover(double.NaN, double.PositiveInfinity);
-        Assert.Equal(0, ticks.Min);
-        Assert.Equal(1, ticks.Max);
-    }
-}
-
-public class BitmapFontTests
-{
-    // The glyphs written out by hand: a regression in the font table or the text renderer shows here.
-    private static readonly Dictionary<char, string[]> Expected = new()
-    {
-        ['A'] = [".###.", "#...#", "#...#", "#...#", "#####", "#...#", "#...#"],
-        ['1'] = ["..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."],
-        ['e'] = [".....", ".....", ".###.", "#...#", "#####", "#....", ".###."],
-        ['%'] = ["##...", "##..#", "...#.", "..#..", ".#...", "#..##", "...##"],
-    };
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void Text_KnownString_MatchesTheGlyphBitmaps(int scale)
-    {
-        const string text = "A1e%";
-        using var image = RgbImage.Create(60 * scale, 12 * scale);
-        var canvas = new Canvas(image);
-        canvas.Clear(Rgb.White);
-        canvas.Text(2, 3, text, Rgb.Black, scale);
-        Assert.Equal(((text.Length * 6) - 1) * scale, BitmapFont.Measure(text, scale));
-        for (var y = 0; y < image.Height; y++)
-        {
-            for (var x = 0; x < image.Width; x++)
+            for (var x = x0; x < x1; x++)
             {
-                var (fx, fy) = ((x - 2) / scale, (y - 3) / scale);
-                var inside = x >= 2 && y >= 3 && fy < 7 && fx < text.Length * 6 && fx % 6 < 5;
-                var set = inside && Expected[text[fx / 6]][fy][fx % 6] == '#';
-                Assert.True(canvas[x, y] == (set ? Rgb.Black : Rgb.White), $"pixel ({x}, {y}) at scale {scale}");
+                var (r, g, b) = At(image, x, y);
+                count += r + g + b < 3 * 160 ? 1 : 0;
             }
         }
+
+        return count;
     }
 
-    [Fact]
-    public void TextVertical_ReadsBottomToTop()
+    /// <summary>Pixels that differ between two renders of the same size.</summary>
+    public static int Differ(RgbImage a, RgbImage b, int x0, int y0, int x1, int y1)
     {
-        using var image = RgbImage.Create(20, 20);
-        var canvas = new Canvas(image);
-        canvas.Clear(Rgb.White);
-        canvas.TextVertical(5, 15, "1", Rgb.Black, 1);
-        // Font row fy becomes column 5 + fy; font column fx becomes row 15 − 1 − fx.
-        for (var fy = 0; fy < 7; fy++)
+        var count = 0;
+        for (var y = y0; y < y1; y++)
         {
-            for (var fx = 0; fx < 5; fx++)
+            for (var x = x0; x < x1; x++)
             {
-                Assert.Equal(Expected['1'][fy][fx] == '#', canvas[5 + fy, 14 - fx] == Rgb.Black);
+                count += At(a, x, y) != At(b, x, y) ? 1 : 0;
             }
         }
+
+        return count;
     }
 
-    [Fact]
-    public void Text_OutsideAscii_DrawsQuestionMark()
+    /// <summary>Whether a pixel within <paramref name="radius"/> of (x, y) is close to <paramref name="color"/>.</summary>
+    public static bool Near(RgbImage image, Pixel at, Color color, int radius = 3, int tolerance = 40)
     {
-        for (var y = 0; y < 7; y++)
+        for (var dy = -radius; dy <= radius; dy++)
         {
-            for (var x = 0; x < 5; x++)
+            for (var dx = -radius; dx <= radius; dx++)
             {
-                Assert.Equal(BitmapFont.IsSet('?', x, y), BitmapFont.IsSet('é', x, y));
+                var (r, g, b) = At(image, at.X + dx, at.Y + dy);
+                if (Math.Abs(r - color.R) + Math.Abs(g - color.G) + Math.Abs(b - color.B) <= tolerance)
+                {
+                    return true;
+                }
             }
         }
+
+        return false;
     }
 }
 
@@ -143,121 +75,107 @@ public class CurvesChartTests
     private static List<EpochResult> KnownHistory() =>
         Enumerable.Range(1, 10).Select(e => Epoch(e, 2.0 / e + (e % 2 == 0 ? 0.3 : 0), 0.1 + (0.08 * e), 3 + (0.1 * e), 0.05 + (0.02 * e))).ToList();
 
-    private static RgbImage SaveAndDecode(TempDir dir, IReadOnlyList<EpochResult> history)
+    [Fact]
+    public void SaveCurves_KnownHistory_PngOfTheChartSizeWrittenAtomically()
     {
+        using var dir = new TempDir();
         var path = dir.File("curves.png");
-        TrainingCharts.SaveCurves(path, history);
+        TrainingCharts.SaveCurves(path, KnownHistory());
         Assert.False(File.Exists(path + ".tmp"));
-        return ImageDecoder.DecodeFile(path);
-    }
-
-    private static Rgb At(RgbImage image, double x, double y)
-    {
-        var row = image.Row((int)Math.Floor(y));
-        var i = (int)Math.Floor(x) * 3;
-        return new Rgb(row[i], row[i + 1], row[i + 2]);
+        using var image = ImageDecoder.DecodeFile(path);
+        Assert.Equal((CurvesChart.Width, CurvesChart.Height), (image.Width, image.Height));
     }
 
     [Fact]
-    public void Curves_KnownHistory_TrainLossPixelsAtTheExpectedPositions()
+    public void Curves_KnownHistory_EmaVerticesAndValidationDrawnWhereTheAxesMapThem()
     {
-        using var dir = new TempDir();
         var history = KnownHistory();
-        using var image = SaveAndDecode(dir, history);
-        Assert.Equal((CurvesChart.Width, CurvesChart.Height), (image.Width, image.Height));
-        var (loss, _) = CurvesChart.Layout(history);
-        var raw = history.Select(h => h.TrainLoss).ToArray();
-        var smooth = ClassificationMetrics.Smooth(raw, 0.8);
+        var panels = CurvesChart.Build(history);
+        using var image = ChartRaster.Render(panels, CurvesChart.Width / 2, CurvesChart.Height);
+        var smooth = ClassificationMetrics.Smooth(history.Select(h => h.TrainLoss).ToArray(), 0.8);
         for (var i = 0; i < history.Count; i++)
         {
-            var x = loss.MapX(history[i].Epoch);
-            // The bold EMA line is exactly its colour at each vertex, and in that pixel column the
-            // colour appears only within the line's half width of the vertex.
-            Assert.Equal(CurvesChart.Train, At(image, x, loss.MapY(smooth[i])));
-            for (var y = loss.Top; y < loss.Top + loss.Height; y++)
-            {
-                if (At(image, x, y) == CurvesChart.Train)
-                {
-                    Assert.InRange(y, loss.MapY(smooth[i]) - 3, loss.MapY(smooth[i]) + 3);
-                }
-            }
-
-            // The thin raw line shows where it is clear of the bold one: a 2 px line fully covers at
-            // least one pixel next to each vertex.
-            if (Math.Abs(loss.MapY(raw[i]) - loss.MapY(smooth[i])) > 5)
-            {
-                var near = from dx in new[] { -1, 0, 1 } from dy in new[] { -1, 0, 1 } select At(image, x + dx, loss.MapY(raw[i]) + dy);
-                Assert.Contains(CurvesChart.TrainRaw, near);
-            }
+            var at = panels[0].GetPixel(new Coordinates(history[i].Epoch, smooth[i]));
+            Assert.True(ChartPixels.Near(image, at, CurvesChart.Train), $"no train EMA colour near epoch {i + 1} at {at}");
         }
 
-        // Validation loss is drawn too, and the area far from every line is background.
-        Assert.Equal(CurvesChart.Validation, At(image, loss.MapX(1), loss.MapY(history[0].ValidationLoss)));
-        Assert.Equal(Rgb.White, At(image, loss.MapX(5.5) + 3, loss.MapY(2.6)));
+        var validation = panels[0].GetPixel(new Coordinates(1, CurvesChart.SmoothSkippingGaps(history.Select(h => h.ValidationLoss).ToArray())[0]));
+        Assert.True(ChartPixels.Near(image, validation, CurvesChart.Validation));
+
+        // The accuracy panel is the right half: its points lie there.
+        var accuracy = panels[1].GetPixel(new Coordinates(10, ClassificationMetrics.Smooth(history.Select(h => h.TrainAccuracy).ToArray(), 0.8)[9]));
+        Assert.True(ChartPixels.Near(image, new Pixel(accuracy.X + (CurvesChart.Width / 2), accuracy.Y), CurvesChart.Train));
     }
 
     [Fact]
-    public void Curves_OneEpoch_DrawsDotsAtThePoints()
+    public void Curves_Labels_TextDrawnInTitleAxisAndLegendAreas()
     {
-        using var dir = new TempDir();
-        var history = new List<EpochResult> { Epoch(1, 0.7, 0.5, 0.9, 0.4) };
-        using var image = SaveAndDecode(dir, history);
-        var (loss, accuracy) = CurvesChart.Layout(history);
-        Assert.Equal(CurvesChart.Train, At(image, loss.MapX(1), loss.MapY(0.7)));
-        Assert.Equal(CurvesChart.Validation, At(image, loss.MapX(1), loss.MapY(0.9)));
-        Assert.Equal(CurvesChart.Train, At(image, accuracy.MapX(1), accuracy.MapY(0.5)));
-        Assert.Equal(CurvesChart.Validation, At(image, accuracy.MapX(1), accuracy.MapY(0.4)));
+        var history = KnownHistory();
+        using var labelled = TrainingCharts.RenderCurves(history, labels: true);
+        using var bare = TrainingCharts.RenderCurves(history, labels: false);
+        Assert.Equal((labelled.Width, labelled.Height), (bare.Width, bare.Height));
+
+        // Title band of each panel: the titles' glyphs are dark anti-aliased pixels that the bare render lacks.
+        for (var panel = 0; panel < 2; panel++)
+        {
+            var x0 = panel * CurvesChart.Width / 2;
+            Assert.True(ChartPixels.Dark(labelled, x0, 0, x0 + (CurvesChart.Width / 2), 40) > 80, $"no title text in panel {panel}");
+            Assert.Equal(0, ChartPixels.Dark(bare, x0, 0, x0 + (CurvesChart.Width / 2), 25));
+        }
+
+        // Bottom band: the x-axis title "epoch" and the tick labels.
+        Assert.True(ChartPixels.Differ(labelled, bare, 0, CurvesChart.Height - 60, CurvesChart.Width, CurvesChart.Height) > 200);
     }
 
     [Fact]
-    public void Curves_ConstantSeriesWithoutValidation_LineAtTheValueAndNoValidationColour()
+    public void Curves_KnownHistory_PlotAreaNotBlank()
     {
-        using var dir = new TempDir();
-        var history = Enumerable.Range(1, 4).Select(e => Epoch(e, 0.5, 1.0)).ToList();
-        using var image = SaveAndDecode(dir, history);
-        var (loss, accuracy) = CurvesChart.Layout(history);
-        Assert.True(loss.YTicks.Min < 0.5 && loss.YTicks.Max > 0.5);
-        for (var x = loss.MapX(1); x <= loss.MapX(4); x += 7)
-        {
-            Assert.Equal(CurvesChart.Train, At(image, x, loss.MapY(0.5)));
-            Assert.Equal(CurvesChart.Train, At(image, x, accuracy.MapY(1.0)));
-        }
-
-        for (var y = 0; y < image.Height; y++)
-        {
-            for (var x = 0; x < image.Width; x++)
-            {
-                var c = At(image, x, y);
-                Assert.False(c == CurvesChart.Validation || c == CurvesChart.ValidationRaw, $"validation colour at ({x}, {y})");
-            }
-        }
+        using var image = TrainingCharts.RenderCurves(KnownHistory());
+        Assert.True(ChartPixels.Dark(image, 80, 50, (CurvesChart.Width / 2) - 20, CurvesChart.Height - 60) > 500);
+        Assert.True(ChartPixels.Dark(image, (CurvesChart.Width / 2) + 80, 50, CurvesChart.Width - 20, CurvesChart.Height - 60) > 500);
     }
 
     [Fact]
     public void Curves_NaNEpoch_LeavesAGapAndSmoothingSkipsIt()
     {
-        using var dir = new TempDir();
         var history = new List<EpochResult> { Epoch(1, 1.0, 0.2), Epoch(2, 0.8, 0.3), Epoch(3, double.NaN, double.NaN), Epoch(4, 0.6, 0.5), Epoch(5, 0.5, 0.6) };
-        using var image = SaveAndDecode(dir, history);
-        var (loss, _) = CurvesChart.Layout(history);
-        var x = loss.MapX(3);
-        for (var y = loss.Top; y < loss.Top + loss.Height; y++)
-        {
-            var c = At(image, x, y);
-            Assert.False(c == CurvesChart.Train || c == CurvesChart.TrainRaw, $"train colour in the gap at y {y}");
-        }
-
+        var panels = CurvesChart.Build(history);
+        using var image = ChartRaster.Render(panels, CurvesChart.Width / 2, CurvesChart.Height);
         var smooth = CurvesChart.SmoothSkippingGaps(history.Select(h => h.TrainLoss).ToArray());
         Assert.True(double.IsNaN(smooth[2]));
         Assert.Equal(ClassificationMetrics.Smooth([1.0, 0.8, 0.6], 0.8)[2], smooth[3], 12);
-        Assert.Equal(CurvesChart.Train, At(image, loss.MapX(4), loss.MapY(smooth[3])));
+        var gap = panels[0].GetPixel(new Coordinates(3, 0.7));
+        var top = panels[0].GetPixel(new Coordinates(3, 1.05));
+        var bottom = panels[0].GetPixel(new Coordinates(3, 0.45));
+        for (var y = (int)top.Y; y <= (int)bottom.Y; y++)
+        {
+            Assert.False(ChartPixels.Near(image, new Pixel(gap.X, y), CurvesChart.Train, radius: 0, tolerance: 60), $"train colour in the gap at y {y}");
+        }
+
+        Assert.True(ChartPixels.Near(image, panels[0].GetPixel(new Coordinates(4, smooth[3])), CurvesChart.Train));
+    }
+
+    [Fact]
+    public void Curves_OneEpochWithoutValidation_DotAndNoValidationColour()
+    {
+        var history = new List<EpochResult> { Epoch(1, 0.7, 0.5) };
+        var panels = CurvesChart.Build(history);
+        using var image = ChartRaster.Render(panels, CurvesChart.Width / 2, CurvesChart.Height);
+        Assert.True(ChartPixels.Near(image, panels[0].GetPixel(new Coordinates(1, 0.7)), CurvesChart.Train));
+        for (var y = 0; y < image.Height; y += 2)
+        {
+            for (var x = 0; x < image.Width; x += 2)
+            {
+                Assert.False(ChartPixels.Near(image, new Pixel(x, y), CurvesChart.Validation, radius: 0, tolerance: 30), $"validation colour at ({x}, {y})");
+            }
+        }
     }
 
     [Fact]
     public void Curves_NoEpochs_StillAnImage()
     {
         using var image = TrainingCharts.RenderCurves([]);
-        Assert.Equal(CurvesChart.Width, image.Width);
+        Assert.Equal((CurvesChart.Width, CurvesChart.Height), (image.Width, image.Height));
     }
 }
 
@@ -272,6 +190,7 @@ public class ConfusionChartTests
         var path = dir.File("confusion.png");
         var metrics = ClassificationMetrics.FromPredictions(Expand(counts, p: true), Expand(counts, p: false), labels);
         TrainingCharts.SaveConfusion(path, metrics);
+        Assert.False(File.Exists(path + ".tmp"));
         using var image = ImageDecoder.DecodeFile(path);
         var (left, top, cell, width, height) = ConfusionChart.Layout(labels);
         Assert.Equal((width, height), (image.Width, image.Height));
@@ -281,10 +200,10 @@ public class ConfusionChartTests
             for (var c = 0; c < 3; c++)
             {
                 // A corner pixel: the count text sits in the middle.
-                var row = image.Row(top + (r * cell) + 2);
-                var i = (left + (c * cell) + 2) * 3;
-                darkness[counts[r, c]] = 765 - (row[i] + row[i + 1] + row[i + 2]);
-                Assert.Equal(ConfusionChart.CellColor(counts[r, c], 9), new Rgb(row[i], row[i + 1], row[i + 2]));
+                var (red, green, blue) = ChartPixels.At(image, left + (c * cell) + 3, top + (r * cell) + 3);
+                darkness[counts[r, c]] = 765 - (red + green + blue);
+                var (er, eg, eb) = ConfusionChart.CellColor(counts[r, c], 9);
+                Assert.True(Math.Abs(red - er) + Math.Abs(green - eg) + Math.Abs(blue - eb) <= 6, $"cell ({r}, {c}) is ({red}, {green}, {blue}), expected ({er}, {eg}, {eb})");
             }
         }
 
@@ -294,7 +213,31 @@ public class ConfusionChartTests
             Assert.True(ordered[k] > ordered[k - 1], $"darkness {string.Join(", ", ordered)} does not increase with the count");
         }
 
-        Assert.Equal("a-very-long-..", ConfusionChart.Truncate(labels[2]));
+        Assert.Equal("a-very-long-class-..", ConfusionChart.Truncate(labels[2]));
+    }
+
+    [Fact]
+    public void Confusion_Labels_CountsClassNamesAndColourBarDrawn()
+    {
+        string[] labels = ["cat", "dog", "bird"];
+        var counts = new long[,] { { 9, 1, 0 }, { 2, 7, 4 }, { 3, 5, 8 } };
+        using var labelled = TrainingCharts.RenderConfusion(labels, counts, text: true);
+        using var bare = TrainingCharts.RenderConfusion(labels, counts, text: false);
+        var (left, top, cell, width, height) = ConfusionChart.Layout(labels);
+        var n = labels.Length;
+
+        // Counts in the cells, names left of the rows and below the columns, title above.
+        Assert.True(ChartPixels.Differ(labelled, bare, left, top, left + (n * cell), top + (n * cell)) > 100, "no counts in the cells");
+        Assert.True(ChartPixels.Dark(labelled, 0, top, left - 2, top + (n * cell)) > 100, "no class names left of the matrix");
+        Assert.True(ChartPixels.Dark(labelled, left, top + (n * cell) + 4, left + (n * cell), height) > 100, "no class names under the matrix");
+        Assert.True(ChartPixels.Dark(labelled, 0, 0, width, top - 4) > 50, "no title");
+
+        // The colour bar: dark blue at its top, light at its bottom, right of the matrix.
+        var barColumn = Enumerable.Range(left + (n * cell) + 5, width - left - (n * cell) - 5)
+            .First(x => ChartPixels.At(bare, x, top + 5) is var (r, g, b) && b > r + 60);
+        var (tr, tg, tb) = ChartPixels.At(bare, barColumn + 3, top + 3);
+        var (br, bg, bb) = ChartPixels.At(bare, barColumn + 3, top + (n * cell) - 3);
+        Assert.True(tr + tg + tb < br + bg + bb - 200, "the colour bar does not run from dark to light");
     }
 
     [Fact]
@@ -315,10 +258,11 @@ public class ConfusionChartTests
         }
 
         using var image = TrainingCharts.RenderConfusion(labels, counts);
-        var (left, top, cell, _, _) = ConfusionChart.Layout(labels);
-        Assert.Equal(6, cell);
-        var canvas = new Canvas(image);
-        Assert.Equal(ConfusionChart.CellColor(149, 149), canvas[left + (149 * cell) + 1, top + (149 * cell) + 1]);
+        var (left, top, cell, width, height) = ConfusionChart.Layout(labels);
+        Assert.Equal((width, height), (image.Width, image.Height));
+        var (r, g, b) = ChartPixels.At(image, left + (149 * cell) + (cell / 2), top + (149 * cell) + (cell / 2));
+        var (er, eg, eb) = ConfusionChart.CellColor(149, 149);
+        Assert.True(Math.Abs(r - er) + Math.Abs(g - eg) + Math.Abs(b - eb) <= 6);
     }
 
     private static int[] Expand(long[,] counts, bool p)

@@ -25,7 +25,7 @@ public class CheckpointAndMetricsTests
         {
             for (var k = 0; k < 6; k++)
             {
-                uninterrupted.Add(session.Step(batches[k].X, batches[k].Y, 0.01f));
+                uninterrupted.Add(session.Step(batches[k].X, batches[k].Y, 0.01f).Loss);
                 if (k == 2)
                 {
                     session.SaveCheckpoint(dir.File("ckpt.onnx"), new Dictionary<string, string> { ["epoch"] = "1" });
@@ -39,7 +39,7 @@ public class CheckpointAndMetricsTests
         Assert.Equal(3, resumed.StepCount);
         for (var k = 3; k < 6; k++)
         {
-            Assert.Equal(uninterrupted[k], resumed.Step(batches[k].X, batches[k].Y, 0.01f));
+            Assert.Equal(uninterrupted[k], resumed.Step(batches[k].X, batches[k].Y, 0.01f).Loss);
         }
 
         foreach (var (x, y) in batches)
@@ -133,7 +133,7 @@ public class WeightedLossTests
         using var session = TrainingSession.Create(OnnxModel.Load(b.ToBytes()), new TrainingSpec { Trainable = ["*"], ClassWeights = weights });
         using var xt = Tensor<float>.FromSpan(x, 3, 3);
         using var yt = Tensor<long>.FromSpan(labels, 3);
-        var loss = session.Step(xt, yt, 0f);
+        var loss = session.Step(xt, yt, 0f).Loss;
         double num = 0, den = 0;
         for (var n = 0; n < 3; n++)
         {

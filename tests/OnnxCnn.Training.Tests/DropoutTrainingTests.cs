@@ -27,8 +27,8 @@ public class DropoutTrainingTests
     {
         using var x = Tensor<float>.Filled(1f, Batch, Width);
         using var y = Tensor<long>.FromSpan(Enumerable.Range(0, Batch).Select(i => (long)(i % Width)).ToArray(), Batch);
-        var loss = session.Step(x, y, lr);
-        return (loss, session.LastLogits, session.LastGradients.TryGetValue("w", out var g) ? g : []);
+        var step = session.Step(x, y, lr);
+        return (step.Loss, step.Logits.ToArray(), step.Gradients.TryGetValue("w", out var g) ? g.ToArray() : []);
     }
 
     [Fact]

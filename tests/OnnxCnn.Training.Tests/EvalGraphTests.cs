@@ -59,7 +59,7 @@ public class EvalGraphTests
         var evalLoss = EvalLoss(session, x, y);
 
         // The next step's loss is computed before its update, from the same parameters the eval graph was fed.
-        Assert.Equal(session.Step(x, y, 0.1f), evalLoss, 6);
+        Assert.Equal(session.Step(x, y, 0.1f).Loss, evalLoss, 6);
         Assert.DoesNotContain(session.Graph.Eval.Graph.Input, i => i.Name is TrainingGraph.LearningRateInput or TrainingGraph.StepInput);
         Assert.Equal([TrainingGraph.LossOutput, TrainingGraph.LogitsOutput], session.Graph.Eval.Graph.Output.Select(o => o.Name));
     }

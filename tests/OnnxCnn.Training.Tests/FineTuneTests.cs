@@ -40,11 +40,11 @@ public class FineTuneTests
         }
 
         using var y = Tensor<long>.FromSpan(labels, 8);
-        var first = session.Step(x, y, 0.1f);
+        var first = session.Step(x, y, 0.1f).Loss;
         var last = first;
         for (var i = 0; i < 300; i++)
         {
-            last = session.Step(x, y, 0.1f);
+            last = session.Step(x, y, 0.1f).Loss;
         }
 
         Assert.True(last < first * 0.5, $"loss went from {first} to {last}");
@@ -89,11 +89,11 @@ public class FineTuneTests
         }
 
         using var y = Tensor<long>.FromSpan(labels, 8);
-        var first = session.Step(x, y, 0.01f);
+        var first = session.Step(x, y, 0.01f).Loss;
         var last = first;
         for (var i = 0; i < 100; i++)
         {
-            last = session.Step(x, y, 0.01f);
+            last = session.Step(x, y, 0.01f).Loss;
         }
 
         Assert.True(last < first * 0.5, $"loss went from {first} to {last}");
@@ -103,8 +103,7 @@ public class FineTuneTests
         using var inference = InferenceSession.FromBytes(session.ExportInference().ToBytes());
         using var result = inference.Run(x);
         var probabilities = result.First<float>().ToArray();
-        session.Step(x, y, 0f);
-        var logits = session.LastLogits;
+        var logits = session.Step(x, y, 0f).Logits.ToArray();
         for (var n = 0; n < 8; n++)
         {
             // The export keeps the Softmax output: probabilities equal softmax of the step graph's logits.

@@ -166,8 +166,7 @@ public class GradientCheckTests
         var v = new float[4];
         for (var step = 0; step < 2; step++)
         {
-            session.Step(x, y, 0.1f);
-            var g = session.LastGradients["w"];
+            var g = session.Step(x, y, 0.1f).Gradients["w"].ToArray();
             for (var i = 0; i < 4; i++)
             {
                 var gw = g[i] + (0.01f * w[i]);
@@ -196,11 +195,11 @@ public class GradientCheckTests
         var points = Enumerable.Range(0, 64).Select(_ => (r.NextSingle() * 2 - 1, r.NextSingle() * 2 - 1)).ToArray();
         using var x = Tensor<float>.FromSpan(points.SelectMany(p => new[] { p.Item1, p.Item2 }).ToArray(), 64, 2);
         using var y = Tensor<long>.FromSpan(points.Select(p => p.Item1 + p.Item2 > 0 ? 1L : 0L).ToArray(), 64);
-        var first = session.Step(x, y, 0.05f);
+        var first = session.Step(x, y, 0.05f).Loss;
         var last = first;
         for (var i = 0; i < 150; i++)
         {
-            last = session.Step(x, y, 0.05f);
+            last = session.Step(x, y, 0.05f).Loss;
         }
 
         Assert.True(last < first * 0.3, $"loss went from {first} to {last}");
@@ -223,10 +222,10 @@ public class GradientCheckTests
         using var session = TrainingSession.Create(model, spec);
         using var x = Tensor<float>.FromSpan(input, inputShape);
         using var y = Tensor<long>.FromSpan(labels, labels.Length);
-        session.Step(x, y, 0f);
+        var step = session.Step(x, y, 0f);
         foreach (var p in parameters)
         {
-            var analytic = session.LastGradients[p];
+            var analytic = step.Gradients[p].ToArray();
             var absolute = Math.Max(floor, fractionOfLargest > 0 ? fractionOfLargest * analytic.Max(Math.Abs) : 2e-3);
             var init = model.Graph.Initializer.First(t => t.Name == p);
             var original = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(TensorData.FromProto(init).Bytes).ToArray();
@@ -255,7 +254,7 @@ public class GradientCheckTests
         init.FloatData.Clear();
         init.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
         using var session = TrainingSession.Create(copy, new TrainingSpec { Trainable = ["*"], ClassWeights = spec.ClassWeights, BatchNorm = spec.BatchNorm });
-        return session.Step(x, y, 0f);
+        return session.Step(x, y, 0f).Loss;
     }
 }
 

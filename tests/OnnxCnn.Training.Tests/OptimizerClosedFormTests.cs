@@ -53,8 +53,7 @@ public class OptimizerClosedFormTests
         double[] square = new double[6], average = new double[6], buffer = new double[6];
         for (var step = 0; step < 3; step++)
         {
-            session.Step(x, y, lr);
-            var g = session.LastGradients["w"];
+            var g = session.Step(x, y, lr).Gradients["w"].ToArray();
             for (var i = 0; i < w.Length; i++)
             {
                 var gi = g[i] + (weightDecay * (double)w[i]);
@@ -94,9 +93,9 @@ public class OptimizerClosedFormTests
         var (x, y) = Batch(3);
         using var _x = x;
         using var _y = y;
-        session.Step(x, y, lr);
-        var gw = session.LastGradients["w"];
-        var gb = session.LastGradients["b"];
+        var step = session.Step(x, y, lr);
+        var gw = step.Gradients["w"].ToArray();
+        var gb = step.Gradients["b"].ToArray();
         var norm = Math.Sqrt(gw.Concat(gb).Sum(v => (double)v * v));
         var coefficient = Math.Min(1, maxNorm / (norm + 1e-6));
         Assert.Equal(maxNorm < norm, coefficient < 1);
@@ -117,7 +116,8 @@ public class OptimizerClosedFormTests
         var (x, y) = Batch(2);
         using var _x = x;
         using var _y = y;
-        var loss = session.Step(x, y, 0f);
+        var step = session.Step(x, y, 0f);
+        var loss = step.Loss;
         var xs = x.ToArray();
         var labels = y.ToArray();
         double expected = 0, dw0 = 0, dw1 = 0, db = 0;
@@ -135,9 +135,9 @@ public class OptimizerClosedFormTests
         }
 
         Assert.Equal(expected, loss, 1e-5);
-        Assert.Equal([(float)dw0, (float)dw1], session.LastGradients["w"], new Tolerance(1e-6f));
-        Assert.Equal((float)db, session.LastGradients["b"][0], 1e-6f);
-        Assert.Equal([4L, .. squeeze ? Array.Empty<long>() : [1L]], session.LastLogitsShape);
+        Assert.Equal([(float)dw0, (float)dw1], step.Gradients["w"].ToArray(), new Tolerance(1e-6f));
+        Assert.Equal((float)db, step.Gradients["b"].Span[0], 1e-6f);
+        Assert.Equal([4L, .. squeeze ? Array.Empty<long>() : [1L]], step.LogitsShape);
     }
 
     [Fact]
@@ -153,8 +153,9 @@ public class OptimizerClosedFormTests
         using var y = Tensor<long>.FromSpan([0L, 1L], 2);
 
         // Both samples are wrong by a logit of 60: loss 60 each (log(1 + e⁶⁰) ≈ 60), gradient ((1 − 0)·1 + (0 − 1)·(−1)) / 2 = 1.
-        Assert.Equal(60.0, session.Step(x, y, 0f), 1e-4);
-        Assert.Equal(1f, session.LastGradients["w"][0], 1e-6f);
+        var step = session.Step(x, y, 0f);
+        Assert.Equal(60.0, step.Loss, 1e-4);
+        Assert.Equal(1f, step.Gradients["w"].Span[0], 1e-6f);
     }
 
     [Fact]
@@ -177,21 +178,19 @@ public class OptimizerClosedFormTests
         using var _y = y;
         var w = W0.ToArray();
         var bias = B0.ToArray();
-        void Check(float wRate, float bRate)
+        void Check(StepResult step, float wRate, float bRate)
         {
-            var gw = session.LastGradients["w"];
-            var gb = session.LastGradients["b"];
+            var gw = step.Gradients["w"].ToArray();
+            var gb = step.Gradients["b"].ToArray();
             w = w.Select((v, i) => v - (wRate * gw[i])).ToArray();
             bias = bias.Select((v, i) => v - (bRate * gb[i])).ToArray();
             Assert.Equal(w, session.Parameter("w").ToArray(), new Tolerance(1e-6f));
             Assert.Equal(bias, session.Parameter("b").ToArray(), new Tolerance(1e-6f));
         }
 
-        session.Step(x, y, 0.4f);
-        Check(0.4f, 0.1f);
+        Check(session.Step(x, y, 0.4f), 0.4f, 0.1f);
         session.GroupLearningRates["bias"] = 0.7f;
-        session.Step(x, y, 0.2f);
-        Check(0.2f, 0.7f);
+        Check(session.Step(x, y, 0.2f), 0.2f, 0.7f);
         session.GroupLearningRates["nope"] = 1f;
         var e = Assert.Throws<ArgumentException>(() => session.Step(x, y, 0.2f));
         Assert.Equal("no learning-rate group 'nope' in this training graph (groups: bias).", e.Message);

@@ -1,85 +1,120 @@
 using System.Globalization;
+using ScottPlot;
 
 namespace OnnxCnn.Training.Reports.Internal;
 
 /// <summary>
-/// confusion.png: a heat map of counts (rows = true label, columns = predicted label), cell
-/// colour from white to dark blue by count relative to the largest, counts printed in cells that
-/// fit them, class labels (truncated) on both axes.
+/// confusion.png: a heat map of counts (rows = true label, columns = predicted label) from white to
+/// dark blue by count relative to the largest, the count in every cell that fits it, a colour bar,
+/// and the class names (truncated) on both axes. The matrix sits at a fixed place (<see cref="Layout"/>).
 /// </summary>
 internal static class ConfusionChart
 {
-    public const int MaxLabelLength = 14;
-    private const int Scale = 2;
-    private const int Top = 70;
-    private const int Margin = 30;
-    private const int MinWidth = 520;
+    public const int MaxLabelLength = 20;
+    private const int Top = 50;
+    private const int Right = 120;
+    private const int MinSide = 480;
 
-    public static readonly Rgb Empty = new(247, 251, 255);
-    public static readonly Rgb Full = new(8, 48, 107);
+    private static readonly IColormap Colormap = new ScottPlot.Colormaps.Blues().Reversed();
 
     /// <summary>Where the matrix lies: its top-left corner, the cell size and the image size.</summary>
     public static (int Left, int Top, int Cell, int Width, int Height) Layout(IReadOnlyList<string> labels)
     {
         var n = Math.Max(1, labels.Count);
-        var cell = Math.Clamp(640 / n, 6, 72);
-        var labelScale = LabelScale(cell);
-        var longest = labels.Select(l => BitmapFont.Measure(Truncate(l), labelScale)).DefaultIfEmpty(0).Max();
-        var left = Margin + BitmapFont.LineHeight(Scale) + 16 + longest + 10;
-        var natural = left + (n * cell) + Margin;
-        var width = Math.Max(natural, MinWidth);
-        // A small matrix is centred in the minimum width (room for the title).
-        left += (width - natural) / 2;
-        var height = Top + (n * cell) + 10 + longest + 16 + BitmapFont.LineHeight(Scale) + Margin;
-        return (left, Top, cell, width, height);
+        var cell = Math.Clamp(640 / n, 8, 72);
+        var longest = labels.Select(l => Truncate(l).Length).DefaultIfEmpty(1).Max();
+
+        // Room for the axis title and the longest label (about 0.62 em per character), upright on the left, at 45° below.
+        var text = longest * LabelSize(cell) * 0.62;
+        var left = 44 + (int)Math.Ceiling(text);
+        var bottom = 44 + (int)Math.Ceiling((text * 0.72) + LabelSize(cell));
+        var side = Math.Max(n * cell, MinSide - left - Right);
+        cell = side / n;
+        return (left, Top, cell, left + (n * cell) + Right, Top + (n * cell) + bottom);
     }
 
     public static string Truncate(string label) => label.Length <= MaxLabelLength ? label : label[..(MaxLabelLength - 2)] + "..";
 
     /// <summary>The colour of a cell holding <paramref name="count"/> of at most <paramref name="max"/>.</summary>
-    public static Rgb CellColor(long count, long max) => Empty.Mix(Full, max == 0 ? 0 : (double)count / max);
-
-    public static void Draw(Canvas canvas, IReadOnlyList<string> labels, long[,] counts)
+    public static (byte R, byte G, byte B) CellColor(long count, long max)
     {
-        var n = labels.Count;
-        var (left, top, cell, width, _) = Layout(labels);
-        canvas.Clear(Rgb.White);
-        long max = 0;
-        foreach (var c in counts)
-        {
-            max = Math.Max(max, c);
-        }
+        var c = Colormap.GetColor(max == 0 ? 0 : (double)count / max);
+        return (c.R, c.G, c.B);
+    }
 
-        canvas.TextCentered(width / 2, 20, "Confusion matrix", PlotArea.Ink, Scale + 1);
-        var labelScale = LabelScale(cell);
-        var labelHeight = BitmapFont.LineHeight(labelScale);
+    /// <summary>The chart as a plot of <see cref="Layout"/>'s size; <paramref name="labels"/> false leaves out every text.</summary>
+    public static Plot Build(IReadOnlyList<string> classes, long[,] counts, bool labels = true)
+    {
+        var n = classes.Count;
+        var (left, top, cell, width, height) = Layout(classes);
+        long max = 0;
+        var values = new double[n, n];
         for (var r = 0; r < n; r++)
         {
             for (var c = 0; c < n; c++)
             {
-                var color = CellColor(counts[r, c], max);
-                canvas.FillRect(left + (c * cell), top + (r * cell), cell - 1, cell - 1, color);
-                var text = counts[r, c].ToString(CultureInfo.InvariantCulture);
-                var textScale = BitmapFont.Measure(text, Scale) <= cell - 6 && BitmapFont.LineHeight(Scale) <= cell - 6 ? Scale
-                    : BitmapFont.Measure(text, 1) <= cell - 4 && BitmapFont.LineHeight(1) <= cell - 4 ? 1 : 0;
-                if (textScale > 0)
-                {
-                    // Dark text on light cells, light text on dark ones.
-                    var ink = color.R + color.G + color.B > 3 * 140 ? PlotArea.Ink : Rgb.White;
-                    canvas.TextCentered(left + (c * cell) + (cell / 2), top + (r * cell) + ((cell - BitmapFont.LineHeight(textScale)) / 2), text, ink, textScale);
-                }
-            }
+                max = Math.Max(max, counts[r, c]);
 
-            var label = Truncate(labels[r]);
-            canvas.Text(left - 10 - BitmapFont.Measure(label, labelScale), top + (r * cell) + ((cell - labelHeight) / 2), label, PlotArea.Ink, labelScale);
-            canvas.TextVertical(left + (r * cell) + ((cell - labelHeight) / 2), top + (n * cell) + 10 + BitmapFont.Measure(label, labelScale), label, PlotArea.Ink, labelScale);
+                // Heat map rows run bottom to top; the matrix reads top to bottom.
+                values[n - 1 - r, c] = counts[r, c];
+            }
         }
 
-        var longest = labels.Select(l => BitmapFont.Measure(Truncate(l), labelScale)).DefaultIfEmpty(0).Max();
-        canvas.TextCentered(left + (n * cell / 2), top + (n * cell) + 10 + longest + 16, "predicted label", PlotArea.Ink, Scale);
-        var axisTitleX = left - 10 - longest - 16 - BitmapFont.LineHeight(Scale);
-        canvas.TextVertical(axisTitleX, top + (n * cell / 2) + (BitmapFont.Measure("true label", Scale) / 2), "true label", PlotArea.Ink, Scale);
+        var plot = ChartRaster.NewPlot();
+        plot.Layout.Fixed(new PixelPadding(left, width - left - (n * cell), height - top - (n * cell), top));
+        var map = plot.Add.Heatmap(values);
+        map.Colormap = Colormap;
+        map.ManualRange = new ScottPlot.Range(0, Math.Max(1, max));
+        map.FlipVertically = true;
+
+        // Cells are centred on whole coordinates: column c spans c ± 0.5, heat-map row k spans k ± 0.5.
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        var names = classes.Select(Truncate).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, labels ? names : new string[n]);
+        plot.Axes.Left.SetTicks(positions.Reverse().ToArray(), labels ? names : new string[n]);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.MinimumSize = height - top - (n * cell) - 4;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = LabelSize(cell);
+        plot.Axes.Left.TickLabelStyle.FontSize = LabelSize(cell);
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = labels ? "count" : "";
+        if (!labels)
+        {
+            return plot;
+        }
+
+        plot.Title("Confusion matrix");
+        plot.XLabel("predicted label");
+        plot.YLabel("true label");
+        AddCounts(plot, counts, max, cell);
+        return plot;
     }
 
-    private static int LabelScale(int cell) => cell >= BitmapFont.LineHeight(2) + 4 ? 2 : 1;
+    /// <summary>The count in every cell it fits, dark on light cells and light on dark ones.</summary>
+    private static void AddCounts(Plot plot, long[,] counts, long max, int cell)
+    {
+        var n = counts.GetLength(0);
+        var countSize = Math.Min(18, cell * 0.4f);
+        for (var r = 0; r < n; r++)
+        {
+            for (var c = 0; c < n; c++)
+            {
+                var text = counts[r, c].ToString(CultureInfo.InvariantCulture);
+                if (countSize < 6 || text.Length * countSize * 0.62 > cell - 4)
+                {
+                    continue;
+                }
+
+                var (cr, cg, cb) = CellColor(counts[r, c], max);
+                var label = plot.Add.Text(text, c, n - 1 - r);
+                label.LabelFontSize = countSize;
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontColor = cr + cg + cb > 3 * 140 ? Colors.Black : Colors.White;
+            }
+        }
+    }
+
+    private static float LabelSize(int cell) => Math.Clamp(cell * 0.45f, 9, 14);
 }

@@ -1,41 +1,32 @@
+using ScottPlot;
+
 namespace OnnxCnn.Training.Reports.Internal;
 
 /// <summary>
 /// curves.png: a loss panel and an accuracy panel over epochs, train and validation, each raw
-/// (thin, light) and EMA-smoothed with factor 0.8 (bold), and one legend under both.
+/// (thin, light) and EMA-smoothed with factor 0.8 (bold), with a legend and axis titles.
 /// </summary>
 internal static class CurvesChart
 {
     public const int Width = 1200;
     public const int Height = 540;
     public const double SmoothingFactor = 0.8;
-    public const double RawWidth = 2;
-    public const double SmoothWidth = 3;
-    private const int Scale = 2;
-    private const int LegendHeight = 50;
 
-    public static readonly Rgb Train = new(31, 119, 180);
-    public static readonly Rgb Validation = new(230, 100, 10);
-    public static readonly Rgb TrainRaw = Train.Mix(Rgb.White, 0.6);
-    public static readonly Rgb ValidationRaw = Validation.Mix(Rgb.White, 0.6);
+    public static readonly Color Train = Color.FromHex("#1F77B4");
+    public static readonly Color Validation = Color.FromHex("#E6640A");
 
-    /// <summary>The two panels (loss, accuracy) a history is drawn in.</summary>
-    public static (PlotArea Loss, PlotArea Accuracy) Layout(IReadOnlyList<EpochResult> history)
+    /// <summary>The two panels; <paramref name="labels"/> false draws every text in the background colour (tests compare against it).</summary>
+    public static IReadOnlyList<Plot> Build(IReadOnlyList<EpochResult> history, bool labels = true)
     {
         var epochs = history.Select(h => (double)h.Epoch).ToArray();
-        var x = NiceTicks.Cover(epochs.DefaultIfEmpty(1).Min(), Math.Max(epochs.DefaultIfEmpty(1).Max(), epochs.DefaultIfEmpty(1).Min() + 1), 8, integer: true);
-        PlotArea Panel(int index, IEnumerable<double> values)
-        {
-            var finite = values.Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
-            const int left = 110, right = 30, top = 60, bottom = 80;
-            var panelWidth = Width / 2;
-            return new PlotArea((index * panelWidth) + left, top, panelWidth - left - right, Height - LegendHeight - top - bottom, x, NiceTicks.Cover(finite.Min(), finite.Max()));
-        }
-
-        return (Panel(0, history.SelectMany(h => new[] { h.TrainLoss, h.ValidationLoss })), Panel(1, history.SelectMany(h => new[] { h.TrainAccuracy, h.ValidationAccuracy })));
+        return
+        [
+            Panel(epochs, history.Select(h => h.TrainLoss).ToArray(), history.Select(h => h.ValidationLoss).ToArray(), "Loss", "loss", labels),
+            Panel(epochs, history.Select(h => h.TrainAccuracy).ToArray(), history.Select(h => h.ValidationAccuracy).ToArray(), "Accuracy", "accuracy", labels),
+        ];
     }
 
-    /// <summary>EMA of the finite values (Metrics' smoothing), NaN where the raw value is not finite.</summary>
+    /// <summary>EMA of the finite values (<see cref="ClassificationMetrics.Smooth"/>), NaN where the raw value is not finite.</summary>
     public static double[] SmoothSkippingGaps(IReadOnlyList<double> values)
     {
         var finite = values.Where(double.IsFinite).ToArray();
@@ -49,52 +40,72 @@ internal static class CurvesChart
         return result;
     }
 
-    public static void Draw(Canvas canvas, IReadOnlyList<EpochResult> history)
+    private static Plot Panel(double[] epochs, double[] train, double[] validation, string title, string metric, bool labels)
     {
-        canvas.Clear(Rgb.White);
-        var (loss, accuracy) = Layout(history);
-        var epochs = history.Select(h => (double)h.Epoch).ToArray();
-        var hasValidation = history.Any(h => double.IsFinite(h.ValidationLoss) || double.IsFinite(h.ValidationAccuracy));
-        foreach (var (area, title, train, validation) in new[]
+        var plot = ChartRaster.NewPlot();
+        AddSeries(plot, epochs, train, Train.WithAlpha(0.35), 1.5, $"train {metric}");
+        AddSeries(plot, epochs, SmoothSkippingGaps(train), Train, 3, $"train {metric} (EMA 0.8)");
+        if (validation.Any(double.IsFinite))
         {
-            (loss, "Loss", history.Select(h => h.TrainLoss).ToArray(), history.Select(h => h.ValidationLoss).ToArray()),
-            (accuracy, "Accuracy", history.Select(h => h.TrainAccuracy).ToArray(), history.Select(h => h.ValidationAccuracy).ToArray()),
-        })
-        {
-            area.DrawAxes(canvas, title, "epoch", title.ToLowerInvariant(), Scale);
-            // Raw lines first, smoothed on top; validation over train within each layer.
-            area.DrawSeries(canvas, epochs, train, TrainRaw, RawWidth);
-            area.DrawSeries(canvas, epochs, validation, ValidationRaw, RawWidth);
-            area.DrawSeries(canvas, epochs, SmoothSkippingGaps(train), Train, SmoothWidth);
-            area.DrawSeries(canvas, epochs, SmoothSkippingGaps(validation), Validation, SmoothWidth);
+            AddSeries(plot, epochs, validation, Validation.WithAlpha(0.35), 1.5, $"validation {metric}");
+            AddSeries(plot, epochs, SmoothSkippingGaps(validation), Validation, 3, $"validation {metric} (EMA 0.8)");
         }
 
-        var entries = new List<(string, Rgb, double)> { ("train", TrainRaw, RawWidth), ("train (EMA 0.8)", Train, SmoothWidth) };
-        if (hasValidation)
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel(metric);
+        if (!labels)
         {
-            entries.Add(("val", ValidationRaw, RawWidth));
-            entries.Add(("val (EMA 0.8)", Validation, SmoothWidth));
+            // The same layout with every text in the background colour: what tests compare against.
+            foreach (var style in new[] { plot.Axes.Title.Label, plot.Axes.Bottom.Label, plot.Axes.Left.Label, plot.Axes.Bottom.TickLabelStyle, plot.Axes.Left.TickLabelStyle })
+            {
+                style.ForeColor = Colors.White;
+            }
+
+            plot.Legend.FontColor = Colors.White;
         }
 
-        if (history.Count == 0)
+        if (epochs.Length > 0)
         {
-            canvas.TextCentered(Width / 2, Height / 2, "no epochs", PlotArea.Ink, Scale + 1);
+            // Under the panel, where no curve can hide behind it.
+            plot.ShowLegend(Edge.Bottom);
         }
 
-        DrawLegend(canvas, entries, Height - LegendHeight + 10);
+        // Whole epochs on the x axis; one epoch still gets a readable range around it.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        if (epochs.Length <= 1)
+        {
+            var at = epochs.DefaultIfEmpty(1).First();
+            plot.Axes.SetLimitsX(at - 1, at + 1);
+        }
+
+        return plot;
     }
 
-    private static void DrawLegend(Canvas canvas, IReadOnlyList<(string Label, Rgb Color, double Width)> entries, int y)
+    /// <summary>One curve; a non-finite value (no validation, a diverged epoch) leaves a gap, and an isolated point is a dot.</summary>
+    private static void AddSeries(Plot plot, double[] xs, double[] ys, Color color, double width, string? legend)
     {
-        const int sample = 36, gap = 12, spacing = 40;
-        var total = entries.Sum(e => sample + gap + BitmapFont.Measure(e.Label, Scale)) + (spacing * (entries.Count - 1));
-        var x = (canvas.Width - total) / 2;
-        var middle = y + (BitmapFont.LineHeight(Scale) / 2);
-        foreach (var (label, color, width) in entries)
+        var start = 0;
+        while (start < ys.Length)
         {
-            canvas.Polyline([(x, middle + 0.5), (x + sample, middle + 0.5)], color, width);
-            canvas.Text(x + sample + gap, y, label, PlotArea.Ink, Scale);
-            x += sample + gap + BitmapFont.Measure(label, Scale) + spacing;
+            if (!double.IsFinite(ys[start]))
+            {
+                start++;
+                continue;
+            }
+
+            var end = start;
+            while (end < ys.Length && double.IsFinite(ys[end]))
+            {
+                end++;
+            }
+
+            var scatter = plot.Add.Scatter(xs[start..end], ys[start..end], color);
+            scatter.LineWidth = (float)width;
+            scatter.MarkerSize = end - start == 1 ? 3 * (float)width : 0;
+            scatter.LegendText = legend ?? "";
+            legend = null;
+            start = end;
         }
     }
 }

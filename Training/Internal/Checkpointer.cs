@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace OnnxCnn.Training.Internal;
+
+/// <summary>
+/// The last and best checkpoints of a stage under <c>artifacts/</c>, written atomically by
+/// <see cref="TrainingSession.SaveCheckpoint"/>: best on a validation improvement, then last, so a run
+/// killed between them repeats the epoch, best save included.
+/// </summary>
+internal sealed class Checkpointer(TrainingSession session, string artifacts)
+{
+    public string Last { get; } = Path.Combine(artifacts, "checkpoint.onnx");
+
+    public string Best { get; } = Path.Combine(artifacts, "best_checkpoint.onnx");
+
+    /// <summary>
+    /// Loads the last checkpoint (parameters, optimiser state, step) and returns the epoch it ended.
+    /// Shuffling and augmentation are functions of (seed, epoch, index), so the remaining epochs replay exactly.
+    /// </summary>
+    public int Resume()
+    {
+        if (!File.Exists(Last))
+        {
+            throw new FileNotFoundException($"cannot resume: '{Last}' not found (run without --resume first).", Last);
+        }
+
+        return int.Parse(session.LoadCheckpoint(Last)["epoch"], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Saves the epoch: the best checkpoint first when it improved, then the last.</summary>
+    public void Save(int epoch, bool improved)
+    {
+        var meta = new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) };
+        if (improved)
+        {
+            session.SaveCheckpoint(Best, meta);
+        }
+
+        session.SaveCheckpoint(Last, meta);
+    }
+
+    /// <summary>Restores the best epoch's weights (early stopping exports them).</summary>
+    public void RestoreBest()
+    {
+        if (File.Exists(Best))
+        {
+            session.LoadCheckpoint(Best);
+        }
+    }
+
+    /// <summary>The step count a checkpoint file holds (stage 2 numbers its step log after stage 1's).</summary>
+    public static int Steps(string path) =>
+        Graphs.OnnxModel.Load(path).Proto.MetadataProps.FirstOrDefault(p => p.Key == TrainingSession.StepMetadataKey) is { } entry
+            ? int.Parse(entry.Value, CultureInfo.InvariantCulture)
+            : throw new InvalidDataException($"checkpoint '{path}' has no step count.");
+}

@@ -1,0 +1,78 @@
+using OnnxCnn.Preprocess;
+
+namespace OnnxCnn.Training.Internal;
+
+/// <summary>
+/// The batches of a stage: the training and validation pipelines, the mode (feature cache when a frozen prefix
+/// meets data without augmentation), the training features' cache and — in feature-cache mode — the validation
+/// features' cache, which gets what the training cache left of the memory budget.
+/// </summary>
+internal sealed class StageBatches : IDisposable
+{
+    private readonly TrainingSession session;
+    private readonly StagePlan plan;
+    private readonly FineTuneOptions options;
+    private readonly RunContext run;
+    private readonly BatchPipeline train;
+    private readonly BatchPipeline validation;
+    private FeatureCache? validationCache;
+    private Evaluator? evaluator;
+
+    public StageBatches(TrainingSession session, ImageDataset data, StagePlan plan, FineTuneOptions options, RunContext run)
+    {
+        this.session = session;
+        this.plan = plan;
+        this.options = options;
+        this.run = run;
+        var loader = BatchPipeline.DefaultLoader(data, plan.Preprocess);
+        train = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess, Augment = options.Augment, Seed = options.Seed }, loader);
+        validation = new BatchPipeline(plan.ValidationData, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess },
+            ReferenceEquals(plan.ValidationData, data) ? loader : BatchPipeline.DefaultLoader(plan.ValidationData, plan.Preprocess));
+        if (run.Warning is { } warning)
+        {
+            train.Warning += warning;
+            validation.Warning += warning;
+        }
+
+        Mode = options.Mode == TrainingMode.Auto ? options.Augment is null && session.HasPrefix ? TrainingMode.FeatureCache : TrainingMode.EndToEnd : options.Mode;
+        TrainCache = Mode == TrainingMode.FeatureCache ? new FeatureCache(options.CacheMemoryBytes, Path.Combine(run.Artifacts, FeatureCache.SpillFileName)) : null;
+        Runner = new EpochRunner(session, train, TrainCache, data, options.BatchSize, plan.Preprocess.Nhwc);
+    }
+
+    /// <summary>How the frozen prefix runs (<see cref="TrainingMode.Auto"/> resolved).</summary>
+    public TrainingMode Mode { get; }
+
+    /// <summary>The training features' cache in feature-cache mode, else null.</summary>
+    public FeatureCache? TrainCache { get; }
+
+    public EpochRunner Runner { get; }
+
+    /// <summary>Images skipped by either pipeline (unreadable files).</summary>
+    public IReadOnlyList<string> Skipped => train.Skipped.Concat(validation.Skipped).Distinct().ToList();
+
+    /// <summary>
+    /// The evaluator; in feature-cache mode its cache is opened on first use — after the first training epoch, so it
+    /// gets the memory the training features left (they have priority: they are read every step).
+    /// </summary>
+    public Evaluator Evaluator()
+    {
+        if (evaluator is not null)
+        {
+            return evaluator;
+        }
+
+        if (Mode == TrainingMode.FeatureCache)
+        {
+            var left = Math.Max(0, options.CacheMemoryBytes - (TrainCache?.MemoryBytes ?? 0));
+            validationCache = new FeatureCache(left, Path.Combine(run.Artifacts, FeatureCache.ValidationSpillFileName));
+        }
+
+        return evaluator = new Evaluator(session, validation, plan.Validation, plan.ValidationData, options.BatchSize, plan.Preprocess.Nhwc, validationCache);
+    }
+
+    public void Dispose()
+    {
+        TrainCache?.Dispose();
+        validationCache?.Dispose();
+    }
+}
