@@ -129,14 +129,12 @@ public static partial class FineTuner
             };
         }
 
-        return spec with { Resize = spec.Resize == ResizeMode.Fit ? ResizeMode.Fit : ResizeMode.Exact, ResizeHeight = height, ResizeWidth = width };
+        return spec with { Resize = spec.Resize is ResizeMode.Fit or ResizeMode.TextLine ? spec.Resize : ResizeMode.Exact, ResizeHeight = height, ResizeWidth = width };
     }
 
     /// <summary>The size a spec's batches have (as the batch pipeline computes it).</summary>
     private static (int Height, int Width) FixedSize(PreprocessSpec spec) =>
-        spec.CropHeight > 0 ? (spec.CropHeight, spec.CropWidth)
-        : spec.Resize is ResizeMode.Exact or ResizeMode.Fit ? (spec.ResizeHeight, spec.ResizeWidth)
-        : throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; give resize=HxW, fit=HxW or crop=HxW, or an input size (--input-size).");
+        spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; give resize=HxW, fit=HxW or crop=HxW, or an input size (--input-size).");
 
     private static ValueInfoProto? ModelInput(OnnxModel model)
     {
