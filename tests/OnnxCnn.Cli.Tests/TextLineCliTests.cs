@@ -73,3 +73,28 @@ public class TextLineCliTests
         Assert.StartsWith("error: the model's input input: float32[batch,3,32,32] does not take the float N×3×224×224 images that preprocess spec 'resize=256,crop=224x224,", stderr);
     }
 }
+
+public class PreprocessTextLineCliTests
+{
+    [Fact]
+    public void Preprocess_TextLineSpec_WritesThePaddedTensorThePipelineMakes()
+    {
+        using var dir = new TempDir();
+        using (var image = RgbImage.Create(24, 48))
+        {
+            new Random(2).NextBytes(image.Pixels);
+            PngEncoder.Save(image, dir.File("line.png"));
+        }
+
+        const string spec = "textline=32x40,scale=1/255,mean=0.5,std=0.5";
+        var (code, _, stderr) = Cli.Run("preprocess", dir.File("line.png"), "--preprocess", spec, "--out", dir.File("line.npy"));
+        Assert.True(code == 0, stderr);
+        using var written = OnnxCnn.Runtime.Npy.Read(dir.File("line.npy"));
+        Assert.Equal([1L, 3, 32, 40], written.Shape);
+        using var decoded = ImageDecoder.DecodeFile(dir.File("line.png"));
+        var expected = new float[3 * 32 * 40];
+        ImageTransforms.Prepare(decoded, PreprocessSpec.Parse(spec), expected);
+        Assert.Equal(expected, written.As<float>().Span.ToArray());
+        Assert.Equal(0f, written.As<float>().Span[39]);
+    }
+}
