@@ -39,7 +39,7 @@ public class ClassifierHeadTests
             .Node("Mul", ["flat", "three"], ["logits"]);
         if (tail is not null)
         {
-            builder.Node(tail, ["logits"], ["tail"], Int("axis", 1));
+            builder.Node(tail, ["logits"], ["tail"], tail == "Sigmoid" ? [] : [Int("axis", 1)]);
         }
 
         builder.Node("Identity", [tail is null ? "logits" : "tail"], ["scores"])
@@ -83,6 +83,17 @@ public class ClassifierHeadTests
         // Softmax of [3, 0, 0] once; applying it twice would give 0.5515.
         Assert.Equal(Math.Exp(3) / (Math.Exp(3) + 2), top[0].Probability, 5);
         Assert.Equal(1.0, top.Sum(p => p.Probability), 5);
+    }
+
+    [Fact]
+    public void Classify_SeveralSigmoidColumns_AreIndependentProbabilities()
+    {
+        using var dir = new TempDir();
+        using var classifier = Classifier.Open(ThreeClassModel(dir, "Sigmoid", "N"));
+        var top = classifier.Classify(Colour(dir, 2));
+        Assert.Equal(["blue", "red", "green"], top.Select(p => p.Label));
+        Assert.Equal(1 / (1 + Math.Exp(-3)), top[0].Probability, 6);
+        Assert.Equal([0.5f, 0.5f], top.Skip(1).Select(p => p.Probability));
     }
 
     [Theory]
