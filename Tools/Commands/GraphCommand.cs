@@ -206,13 +206,14 @@ internal static class GraphCommand
         return command;
     }
 
+    /// <summary>Runs an edit; an edit that does not apply to this model (a tensor it lacks, a head it already has) is a usage error.</summary>
     private static T Run<T>(Func<T> edit)
     {
         try
         {
             return edit();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException(CliApp.MessageOf(e));
         }

@@ -80,7 +80,7 @@ public class GraphCliTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Cli.Run("graph", "cut", Paddle, "--at", "nope", "-o", dir.File("cut.onnx"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: model has no tensor 'nope' (node outputs are listed by 'onnxcnn summary').", stderr.Trim());
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
