@@ -226,21 +226,31 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
 
         using (image)
         {
-            using var prepared = augmenter is not null
-                ? augmenter.Apply(image, options.Preprocess, epoch, index)
-                : ImageTransforms.Apply(image, options.Preprocess);
-            // A text line narrower than the spec's width is padded by ToTensor.
-            var lineWidth = options.Preprocess is { Resize: ResizeMode.TextLine, CropHeight: 0 } ? Math.Min(prepared.Width, width) : width;
-            if (prepared.Width != lineWidth || prepared.Height != height)
+            if (augmenter is null)
             {
-                throw new InvalidOperationException($"'{item.Source}' came out {prepared.Width}×{prepared.Height}, not {width}×{height}.");
+                // Resize, crop and normalise in one pass straight into the batch tensor.
+                var size = ImageTransforms.ApplyToTensor(image, options.Preprocess, destination);
+                CheckSize(item, size, width, height, options.Preprocess);
+                return true;
             }
 
+            using var prepared = augmenter.Apply(image, options.Preprocess, epoch, index);
+            CheckSize(item, (prepared.Width, prepared.Height), width, height, options.Preprocess);
             ImageTransforms.ToTensor(prepared, options.Preprocess, destination);
-            augmenter?.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
+            augmenter.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
         }
 
         return true;
+    }
+
+    private static void CheckSize(DatasetItem item, (int Width, int Height) size, int width, int height, PreprocessSpec spec)
+    {
+        // A text line narrower than the spec's width is padded by ToTensor.
+        var lineWidth = spec is { Resize: ResizeMode.TextLine, CropHeight: 0 } ? Math.Min(size.Width, width) : width;
+        if (size.Width != lineWidth || size.Height != height)
+        {
+            throw new InvalidOperationException($"'{item.Source}' came out {size.Width}×{size.Height}, not {width}×{height}.");
+        }
     }
 
     /// <summary>

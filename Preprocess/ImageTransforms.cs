@@ -13,6 +13,48 @@ public static class ImageTransforms
     /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>
     public static RgbImage Apply(RgbImage image, PreprocessSpec spec, ResampleFilter filter = ResampleFilter.Bilinear)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Internal.CropWindow.TryCreate(image.Width, image.Height, spec, filter, out var window))
+        {
+            return Internal.PilResample.Convolve(image, window.ResizedWidth, window.ResizedHeight, window.Kernel, window.Window);
+        }
+
+        return ApplyInSteps(image, spec, filter);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> followed by <see cref="ToTensor"/>, in one pass where the spec allows
+    /// (resize + centre crop): only the pixels that survive the crop are resampled, and each output
+    /// row goes straight into <paramref name="destination"/> — the same values as the two steps, bit for bit.
+    /// </summary>
+    /// <returns>The size of the tensor written (3 × width × height values).</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too small for the result.</exception>
+    public static (int Width, int Height) ApplyToTensor(RgbImage image, PreprocessSpec spec, Span<float> destination, ResampleFilter filter = ResampleFilter.Bilinear)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Internal.CropWindow.TryCreate(image.Width, image.Height, spec, filter, out var window))
+        {
+            using var prepared = ApplyInSteps(image, spec, filter);
+            ToTensor(prepared, spec, destination);
+            return (prepared.Width, prepared.Height);
+        }
+
+        var (w, h) = (window.Window.Width, window.Window.Height);
+        if (destination.Length < 3 * w * h)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {w}×{h} image needs {3 * w * h}.");
+        }
+
+        var sink = new Internal.TensorSink(destination, new Internal.TensorWriter(spec), w, h);
+        Internal.PilResample.Convolve(image, window.ResizedWidth, window.ResizedHeight, window.Kernel, window.Window, ref sink);
+        return (w, h);
+    }
+
+    /// <summary>Resize, then fit/crop, as separate images (nearest neighbour, fit, and crops larger than the image).</summary>
+    private static RgbImage ApplyInSteps(RgbImage image, PreprocessSpec spec, ResampleFilter filter)
+    {
         var current = image;
         var owned = false;
         try
@@ -211,49 +253,6 @@ public static class ImageTransforms
             throw new ArgumentException($"destination holds {destination.Length} values; a {image.Width}×{image.Height} image needs {pixels * 3}.");
         }
 
-        Span<float> scale = stackalloc float[3];
-        Span<float> mean = stackalloc float[3];
-        Span<float> std = stackalloc float[3];
-        for (var c = 0; c < 3; c++)
-        {
-            scale[c] = spec.Scale;
-            mean[c] = spec.Mean[c];
-            std[c] = spec.Std[c];
-        }
-
-        var src = image.Pixels;
-        if (spec.Nhwc)
-        {
-            for (var i = 0; i < pixels; i++)
-            {
-                for (var c = 0; c < 3; c++)
-                {
-                    var source = spec.Bgr ? 2 - c : c;
-                    destination[(i * 3) + c] = ((src[(i * 3) + source] * scale[c]) - mean[c]) / std[c];
-                }
-            }
-
-            return;
-        }
-
-        // torchvision's ToTensor divides by 255 (not a multiply by 1/255): do the same when the scale is 1/N.
-        var divisor = spec.Scale > 0 ? MathF.Round(1f / spec.Scale) : 0;
-        var divide = divisor > 1 && Math.Abs((1f / divisor) - spec.Scale) < 1e-9f;
-        var planes = new[] { 0, 1, 2 }.Select(c => spec.Bgr ? 2 - c : c).ToArray();
-        var done = 0;
-        done = Internal.TensorKernels.Planes(VectorWidth, src, destination, pixels, divide, divide ? divisor : 0, scale, mean, std, planes);
-
-        for (var c = 0; c < 3; c++)
-        {
-            var plane = destination.Slice(c * pixels, pixels);
-            var source = planes[c];
-            var k = scale[c];
-            var m = mean[c];
-            var s = std[c];
-            for (var i = done; i < pixels; i++)
-            {
-                plane[i] = divide ? ((src[(i * 3) + source] / divisor) - m) / s : ((src[(i * 3) + source] * k) - m) / s;
-            }
-        }
+        new Internal.TensorWriter(spec).Write(image.Pixels, destination, 0, pixels, pixels);
     }
 }

@@ -42,10 +42,7 @@ public static partial class FineTuner
         Validate(model, data, options);
         (model, options) = WithInputSize(model, options);
 
-        // A binary head has one output unit: its logit for the second class.
-        var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
-            : model;
+        var headed = WithNewHead(model, options, binary);
 
         // A separate validation set is evaluated whole; otherwise a split (or a K-fold's fold) of the training data.
         var validationData = options.ValidationData ?? data;
