@@ -137,6 +137,25 @@ public class ClassifierHeadTests
     }
 
     [Fact]
+    public void Classify_NhwcModelWithNhwcSpec_ReadsChannelsLast()
+    {
+        using var dir = new TempDir();
+        var model = new ModelBuilder()
+            .Input("image", TensorProto.Types.DataType.Float, "N", 2, 2, 3)
+            .Initializer("three", [3f], 1)
+            .Node("ReduceMean", ["image"], ["pooled"], Ints("axes", 1, 2), Int("keepdims", 0))
+            .Node("Mul", ["pooled", "three"], ["scores"])
+            .Output("scores", TensorProto.Types.DataType.Float, "N", 3)
+            .Metadata("onnxcnn.labels", "red\ngreen\nblue")
+            .Metadata("onnxcnn.preprocess", Spec + ",layout=nhwc")
+            .Save(dir.File("nhwc.onnx"));
+        using var classifier = Classifier.Open(model);
+        Assert.Equal("green", classifier.Classify(Colour(dir, 1), top: 1)[0].Label);
+        var e = Assert.Throws<ArgumentException>(() => Classifier.Open(model, new ClassifierOptions { Preprocess = PreprocessSpec.Parse(Spec) }));
+        Assert.StartsWith("the model's input image: float32[N,2,2,3] does not take the float N×3×2×2 images", e.Message);
+    }
+
+    [Fact]
     public void Probabilities_LogitsRowThatIsADistribution_IsKept()
     {
         Assert.Equal([0.25f, 0.75f], HeadScores.Probabilities([0.25f, 0.75f], HeadKind.Logits));
