@@ -104,7 +104,7 @@ public static class ImageTransforms
 
     /// <summary>
     /// The whole rule from a decoded image to a model's input: <see cref="Apply"/> then
-    /// <see cref="ToTensor"/>, into <paramref name="destination"/> (3·H·W values of the spec's
+    /// <see cref="ToTensor"/> (fused as <see cref="ApplyToTensor"/> where the spec allows), into <paramref name="destination"/> (3·H·W values of the spec's
     /// <see cref="PreprocessSpec.OutputSize"/>). The training pipeline and the Classifier both use it.
     /// </summary>
     /// <exception cref="ArgumentException">The spec has no fixed output size, or the destination has the wrong length.</exception>
@@ -118,8 +118,13 @@ public static class ImageTransforms
             throw new ArgumentException($"destination holds {destination.Length} values; preprocess spec '{spec}' gives 3×{height}×{width} = {3 * height * width}.", nameof(destination));
         }
 
-        using var prepared = Apply(image, spec);
-        ToTensor(prepared, spec, destination);
+        // The fused path where the spec allows it: the same values as Apply + ToTensor, bit for bit.
+        var (w, h) = ApplyToTensor(image, spec, destination);
+        var lineWidth = spec is { Resize: ResizeMode.TextLine, CropHeight: 0 } ? Math.Min(w, width) : width;
+        if (w != lineWidth || h != height)
+        {
+            throw new InvalidOperationException($"a {image.Width}×{image.Height} image came out {w}×{h} under preprocess spec '{spec}', not {width}×{height}.");
+        }
     }
 
     /// <summary>

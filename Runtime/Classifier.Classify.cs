@@ -142,8 +142,16 @@ public sealed partial class Classifier
         var sample = SampleSize;
         using var input = Tensor<float>.Create(Shape(fixedBatch > 0 ? fixedBatch : n));
         var errors = new string?[n];
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = decodeThreads, CancellationToken = cancellationToken },
-            i => errors[i] = Prepare(paths[i], input.Span.Slice(i * sample, sample)));
+        try
+        {
+            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = decodeThreads, CancellationToken = cancellationToken },
+                i => errors[i] = Prepare(paths[i], input.Span.Slice(i * sample, sample)));
+        }
+        catch (AggregateException e)
+        {
+            // The caller gets the first failure itself, not a wrapper around every worker's.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
 
         // Unreadable images leave holes: close them up, keeping order.
         var kept = 0;

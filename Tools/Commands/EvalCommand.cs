@@ -42,13 +42,15 @@ internal static class EvalCommand
             throw new UsageException($"--batch must be 1 or more, got {request.Batch}.");
         }
 
+        // The model file and the data folder first (cheap checks), then the model is loaded.
+        ModelFiles.Require(request.Model);
+        var dataset = ImageDataset.FromFolder(request.Data);
         using var classifier = ClassifierFiles.Open(request.Model, new ClassifierOptions
         {
             Session = request.Session,
             Preprocess = request.Preprocess is { } text ? Specs.Preprocess(text) : null,
             BatchSize = request.Batch,
         });
-        var dataset = ImageDataset.FromFolder(request.Data);
         if (classifier.Metadata.TryGetValue(MetadataKeys.Labels, out var labels) && !labels.Split('\n').SequenceEqual(dataset.Classes))
         {
             throw new UsageException($"the model's labels ({labels.Replace('\n', ',')}) differ from the data's class folders ({string.Join(",", dataset.Classes)}).");

@@ -22,9 +22,11 @@ internal static class PreprocessCommands
         {
             OutputFiles.RequireWritable(r.GetValue(output)!, "--out", r.GetValue(overwrite));
             var parsed = Specs.Preprocess(r.GetValue(spec)!);
-            using var decoded = ImageDecoder.DecodeFile(r.GetValue(image)!);
+            // Decoded as the training pipeline and the Classifier decode (a large JPEG in the DCT domain).
+            using var decoded = ImageDecoder.DecodeFile(r.GetValue(image)!, DecodeOptions.For(parsed));
             using var prepared = ImageTransforms.Apply(decoded, parsed);
-            long[] shape = parsed.Nhwc ? [1, prepared.Height, prepared.Width, 3] : [1, 3, prepared.Height, prepared.Width];
+            var (height, width) = parsed.OutputSize ?? (prepared.Height, prepared.Width);
+            long[] shape = parsed.Nhwc ? [1, height, width, 3] : [1, 3, height, width];
             using var tensor = Tensor<float>.Create(shape);
             ImageTransforms.ToTensor(prepared, parsed, tensor.Span);
             OutputFiles.WriteAtomic(r.GetValue(output)!, stream => Npy.Write(stream, tensor));

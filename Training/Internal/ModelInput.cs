@@ -49,7 +49,7 @@ internal static class ModelInput
     /// <summary>The size the model's input must be set to, or null when it stays.</summary>
     private static (int Height, int Width)? SizeChange(OnnxModel model, FineTuneOptions options, PreprocessSpec preprocess)
     {
-        var (height, width) = options.InputSize ?? (preprocess.CropHeight > 0 || preprocess.Resize is ResizeMode.Exact or ResizeMode.Fit ? FixedSize(preprocess) : (0, 0));
+        var (height, width) = options.InputSize ?? (preprocess.OutputSize ?? (0, 0));
         var change = SpatialDims(model, preprocess.Nhwc) is var (h, w) && height > 0
             && (options.InputSize is not null ? h.DimValue != height || w.DimValue != width : h.DimValue <= 0 && w.DimValue <= 0);
         return change ? (height, width) : null;
@@ -91,14 +91,12 @@ internal static class ModelInput
             };
         }
 
-        return spec with { Resize = spec.Resize == ResizeMode.Fit ? ResizeMode.Fit : ResizeMode.Exact, ResizeHeight = height, ResizeWidth = width };
+        return spec with { Resize = spec.Resize is ResizeMode.Fit or ResizeMode.TextLine ? spec.Resize : ResizeMode.Exact, ResizeHeight = height, ResizeWidth = width };
     }
 
     /// <summary>The size a spec's batches have (as the batch pipeline computes it).</summary>
     public static (int Height, int Width) FixedSize(PreprocessSpec spec) =>
-        spec.CropHeight > 0 ? (spec.CropHeight, spec.CropWidth)
-        : spec.Resize is ResizeMode.Exact or ResizeMode.Fit ? (spec.ResizeHeight, spec.ResizeWidth)
-        : throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; give resize=HxW, fit=HxW or crop=HxW, or an input size (--input-size).");
+        spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; give resize=HxW, fit=HxW or crop=HxW, or an input size (--input-size).");
 
     private static string InputName(OnnxModel model)
     {

@@ -74,6 +74,13 @@ public class MoreEditTests
     }
 
     [Fact]
+    public void PrependPreprocess_TextLine_IsRefusedBecauseItsWidthDependsOnTheImage()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => PrependPreprocessEdit.Apply(Tiny(), PreprocessSpec.Parse("textline=32x32")));
+        Assert.Contains("shorter-side resize, fit, textline and crop depend on each image's size", e.Message);
+    }
+
+    [Fact]
     public void Reinit_ParametersFollowTorchDefaults_AndModelStillRuns()
     {
         var (model, report) = Reinitializer.Reinitialize(Fixtures.Model("torchvision_style"), seed: 3);

@@ -39,7 +39,7 @@ public class ClassifierHeadTests
             .Node("Mul", ["flat", "three"], ["logits"]);
         if (tail is not null)
         {
-            builder.Node(tail, ["logits"], ["tail"], Int("axis", 1));
+            builder.Node(tail, ["logits"], ["tail"], tail == "Sigmoid" ? [] : [Int("axis", 1)]);
         }
 
         builder.Node("Identity", [tail is null ? "logits" : "tail"], ["scores"])
@@ -85,6 +85,17 @@ public class ClassifierHeadTests
         Assert.Equal(1.0, top.Sum(p => p.Probability), 5);
     }
 
+    [Fact]
+    public void Classify_SeveralSigmoidColumns_AreIndependentProbabilities()
+    {
+        using var dir = new TempDir();
+        using var classifier = Classifier.Open(ThreeClassModel(dir, "Sigmoid", "N"));
+        var top = classifier.Classify(Colour(dir, 2));
+        Assert.Equal(["blue", "red", "green"], top.Select(p => p.Label));
+        Assert.Equal(1 / (1 + Math.Exp(-3)), top[0].Probability, 6);
+        Assert.Equal([0.5f, 0.5f], top.Skip(1).Select(p => p.Probability));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -123,6 +134,25 @@ public class ClassifierHeadTests
         var answers = classifier.ClassifyBatch(images, top: 1);
         Assert.Equal(["blue", "red", "green", "red", "blue"], answers.Select(a => a[0].Label));
         Assert.All(answers, a => Assert.Equal(Math.Exp(3) / (Math.Exp(3) + 2), a[0].Probability, 5));
+    }
+
+    [Fact]
+    public void Classify_NhwcModelWithNhwcSpec_ReadsChannelsLast()
+    {
+        using var dir = new TempDir();
+        var model = new ModelBuilder()
+            .Input("image", TensorProto.Types.DataType.Float, "N", 2, 2, 3)
+            .Initializer("three", [3f], 1)
+            .Node("ReduceMean", ["image"], ["pooled"], Ints("axes", 1, 2), Int("keepdims", 0))
+            .Node("Mul", ["pooled", "three"], ["scores"])
+            .Output("scores", TensorProto.Types.DataType.Float, "N", 3)
+            .Metadata("onnxcnn.labels", "red\ngreen\nblue")
+            .Metadata("onnxcnn.preprocess", Spec + ",layout=nhwc")
+            .Save(dir.File("nhwc.onnx"));
+        using var classifier = Classifier.Open(model);
+        Assert.Equal("green", classifier.Classify(Colour(dir, 1), top: 1)[0].Label);
+        var e = Assert.Throws<ArgumentException>(() => Classifier.Open(model, new ClassifierOptions { Preprocess = PreprocessSpec.Parse(Spec) }));
+        Assert.StartsWith("the model's input image: float32[N,2,2,3] does not take the float N×3×2×2 images", e.Message);
     }
 
     [Fact]
