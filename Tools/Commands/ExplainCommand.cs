@@ -51,10 +51,10 @@ internal static class ExplainCommand
             throw new UsageException($"--alpha must be between 0 and 1, got {request.Alpha.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        InspectionArgs.RequireWritable(request.Output, "-o", request.Overwrite);
+        OutputFiles.RequireWritable(request.Output, "-o", request.Overwrite);
         if (request.Cam is { } camPath)
         {
-            InspectionArgs.RequireWritable(camPath, "--cam", request.Overwrite);
+            OutputFiles.RequireWritable(camPath, "--cam", request.Overwrite);
             if (Path.GetFullPath(camPath) == Path.GetFullPath(request.Output))
             {
                 throw new UsageException($"--cam '{camPath}' is the same file as -o.");
@@ -78,10 +78,12 @@ internal static class ExplainCommand
         using var overlay = HeatmapOverlay.Draw(image.Picture, cam, colors, request.Alpha);
         var png = OnnxCnn.Preprocess.PngEncoder.Encode(overlay);
         using var map = Tensor<float>.FromSpan(cam.Map, cam.Height, cam.Width);
-        InspectionArgs.WriteAtomically(request.Output, s => s.Write(png));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.Output))!);
+        OutputFiles.WriteAtomic(request.Output, s => s.Write(png));
         if (request.Cam is { } camFile)
         {
-            InspectionArgs.WriteAtomically(camFile, s => Npy.Write(s, map));
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(camFile))!);
+            OutputFiles.WriteAtomic(camFile, s => Npy.Write(s, map));
         }
 
         var label = labels?[cam.ClassIndex] ?? cam.ClassIndex.ToString(CultureInfo.InvariantCulture);

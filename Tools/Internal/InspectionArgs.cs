@@ -5,7 +5,7 @@ using OnnxCnn.Training.Inspection;
 
 namespace OnnxCnn.Cli.Internal;
 
-/// <summary>What <c>activations</c> and <c>explain</c> share: the model, its preprocessing and labels, the image, and safe output writing.</summary>
+/// <summary>What <c>activations</c> and <c>explain</c> share: the model's preprocessing and labels, the image, library errors as usage errors.</summary>
 internal static class InspectionArgs
 {
     /// <summary>The model's preprocessing: <c>--preprocess</c>, else its metadata (a fine-tuned model's), else imagenet.</summary>
@@ -35,43 +35,6 @@ internal static class InspectionArgs
         catch (Exception e) when (e is ArgumentException or InvalidDataException)
         {
             throw new UsageException(CliApp.MessageOf(e));
-        }
-    }
-
-    /// <summary>Refuses to replace an existing file unless <paramref name="overwrite"/>; a folder in the way is always an error.</summary>
-    public static void RequireWritable(string path, string option, bool overwrite)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new UsageException($"{option} '{path}' is a folder; give a file name.");
-        }
-
-        if (File.Exists(path) && !overwrite)
-        {
-            throw new UsageException($"{option} '{path}' already exists; pass --overwrite to replace it.");
-        }
-    }
-
-    /// <summary>Writes through a temporary file in the same folder and renames it into place, so a failure leaves nothing half-written.</summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
         }
     }
 
