@@ -1,6 +1,5 @@
 using OnnxCnn.Graphs;
 using OnnxCnn.Preprocess;
-using OnnxCnn.Training;
 using OnnxCnn.Training.Inspection;
 
 namespace OnnxCnn.Cli.Internal;
@@ -10,10 +9,10 @@ internal static class InspectionArgs
 {
     /// <summary>The model's preprocessing: <c>--preprocess</c>, else its metadata (a fine-tuned model's), else imagenet.</summary>
     public static PreprocessSpec Preprocess(OnnxModel model, string? given) =>
-        Specs.Preprocess(given ?? Metadata(model, FineTuner.PreprocessKey) ?? "imagenet");
+        Specs.Preprocess(given ?? Metadata(model, MetadataKeys.Preprocess) ?? "imagenet");
 
     /// <summary>The labels in the model's metadata, or null.</summary>
-    public static IReadOnlyList<string>? Labels(OnnxModel model) => Metadata(model, FineTuner.LabelsKey)?.Split('\n');
+    public static IReadOnlyList<string>? Labels(OnnxModel model) => Metadata(model, MetadataKeys.Labels)?.Split('\n');
 
     /// <summary>Decodes and preprocesses the image; a missing, unreadable or wrongly sized image is a usage error naming it.</summary>
     public static InspectionImage Image(string path, PreprocessSpec spec, OnnxModel model)
