@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
 using OnnxCnn.TestUtilities;
@@ -56,6 +57,33 @@ public class InspectionParityTests
         AssertClose(Load("logits.npy"), result.Logits, 1e-4);
         Assert.Equal(result.Logits[result.ClassIndex], result.Score);
         AssertClose(Load("cam.relu3_top.npy"), result.Map, 1e-4);
+    }
+
+    [Fact]
+    public void GradCam_ModelEndingInSoftmax_ExplainsTheLogitBeforeIt()
+    {
+        using var input = Npy.Read(Path.Combine(Dir, "input.npy"));
+        using var cam = GradCam.Create(GraphEdits.AppendSoftmax(Model()), input.Shape);
+        var result = cam.Explain(input.As<float>());
+        AssertClose(Load("logits.npy"), result.Logits, 1e-4);
+        AssertClose(Load("cam.relu3_top.npy"), result.Map, 1e-4);
+    }
+
+    [Fact]
+    public void GradCam_OneColumnBinaryModel_ClassesAreTheLogitAndItsNegation()
+    {
+        var binary = HeadEdits.Replace(Model(), new HeadSpec { Classes = 1, Seed = 3 });
+        using var input = Npy.Read(Path.Combine(Dir, "input.npy"));
+        using var cam = GradCam.Create(binary, input.Shape);
+        Assert.Equal(2, cam.Classes);
+        var positive = cam.Explain(input.As<float>(), 1);
+        var negative = cam.Explain(input.As<float>(), 0);
+        Assert.Equal(-positive.Logits[1], positive.Logits[0]);
+        Assert.Equal(positive.Weights.Select(w => -w), negative.Weights);
+
+        // ReLU(S) and ReLU(−S) of the same weighted sum S: where one is positive the other is zero.
+        Assert.All(positive.Map.Zip(negative.Map), p => Assert.Equal(0, Math.Min(p.First, p.Second)));
+        Assert.Contains(positive.Map.Concat(negative.Map), v => v > 0);
     }
 
     [Fact]
