@@ -38,7 +38,7 @@ internal static class InspectionArgs
     }
 
     /// <summary>Runs a library call whose <see cref="ArgumentException"/> is a mistake in the command line.</summary>
-    public static T Usage<T>(Func<T> call, string? prefix = null)
+    public static T Usage<T>(Func<T> call)
     {
         try
         {
@@ -46,7 +46,7 @@ internal static class InspectionArgs
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(prefix + CliApp.MessageOf(e));
+            throw new UsageException(CliApp.MessageOf(e));
         }
     }
 

@@ -87,6 +87,19 @@ public class InspectionParityTests
     }
 
     [Fact]
+    public void GradCam_OperatorWithoutBackwardRuleAfterLayer_NamesItAndSuggestsALaterLayer()
+    {
+        var model = Model();
+        model.Graph.Node.First(n => n.Name == "/relu3/Relu").OpType = "Tanh";
+        var e = Assert.Throws<ArgumentException>(() => GradCam.Create(model, [1, 3, 32, 32], "/relu2/Relu_output_0"));
+        Assert.Contains("node '/relu3/Relu' (Tanh) between '/relu2/Relu_output_0' and the class score has no backward rule; choose a later layer", e.Message, StringComparison.Ordinal);
+
+        // At the Tanh's own output (the default) nothing without a rule lies between.
+        using var cam = GradCam.Create(model, [1, 3, 32, 32]);
+        Assert.Equal("/relu3/Relu_output_0", cam.Layer.Tensor);
+    }
+
+    [Fact]
     public void GradCam_UnknownLayer_ListsFeatureMaps()
     {
         var e = Assert.Throws<ArgumentException>(() => GradCam.Create(Model(), [1, 3, 32, 32], "/nope"));
