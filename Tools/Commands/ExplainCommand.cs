@@ -87,7 +87,7 @@ internal static class ExplainCommand
         }
 
         var label = labels?[cam.ClassIndex] ?? cam.ClassIndex.ToString(CultureInfo.InvariantCulture);
-        var probability = Softmax(cam.Logits)[cam.ClassIndex];
+        var probability = cam.Probability;
         var camNote = request.Cam is null ? "" : $"; map in {request.Cam}";
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{request.Output}: Grad-CAM of '{label}' (class {cam.ClassIndex}, logit {cam.Score:F4}, probability {probability:F4}) at {cam.Layer.Tensor} ({cam.Height}×{cam.Width}){camNote}"));
@@ -110,13 +110,5 @@ internal static class ExplainCommand
         var known = labels is null ? $"the model has no labels; give a class index 0–{classes - 1}"
             : $"its labels are {string.Join(", ", labels.Take(10))}{(labels.Count > 10 ? $", … ({labels.Count} in all)" : "")}";
         throw new UsageException($"--class '{text}' is not a class of the model; {known}.");
-    }
-
-    private static float[] Softmax(float[] logits)
-    {
-        var max = logits.Max();
-        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
-        var sum = e.Sum();
-        return e.Select(v => (float)(v / sum)).ToArray();
     }
 }

@@ -56,6 +56,8 @@ public class InspectionParityTests
         Assert.Equal(Case.GetProperty("top").GetInt32(), result.ClassIndex);
         AssertClose(Load("logits.npy"), result.Logits, 1e-4);
         Assert.Equal(result.Logits[result.ClassIndex], result.Score);
+        var logits = result.Logits.Select(v => Math.Exp(v)).ToArray();
+        Assert.Equal(logits[result.ClassIndex] / logits.Sum(), result.Probability, 6);
         AssertClose(Load("cam.relu3_top.npy"), result.Map, 1e-4);
     }
 
@@ -79,6 +81,8 @@ public class InspectionParityTests
         var positive = cam.Explain(input.As<float>(), 1);
         var negative = cam.Explain(input.As<float>(), 0);
         Assert.Equal(-positive.Logits[1], positive.Logits[0]);
+        Assert.Equal(1 / (1 + Math.Exp(-positive.Logits[1])), positive.Probability, 6);
+        Assert.Equal(1, positive.Probability + negative.Probability, 6);
         Assert.Equal(positive.Weights.Select(w => -w), negative.Weights);
 
         // ReLU(S) and ReLU(−S) of the same weighted sum S: where one is positive the other is zero.
