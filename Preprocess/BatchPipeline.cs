@@ -187,7 +187,9 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
         }
         catch (Exception e)
         {
-            error = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+            // Several workers can fail in the same batch (every sample of a corrupt folder): the
+            // caller gets the first failure itself, not a wrapper whose shape depends on timing.
+            error = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e;
         }
         finally
         {
