@@ -57,11 +57,9 @@ internal static class ActivationsCommand
             throw new UsageException("the model has no Conv or pooling layer with a spatial output; name the layers to draw with --layers.");
         }
 
-        var files = layers.Select((l, i) => Path.Combine(request.Output, FileStem(i, layers.Count, l.Name))).ToList();
-        foreach (var file in files.SelectMany(f => request.Npy ? new[] { f + ".png", f + ".npy" } : [f + ".png"]))
-        {
-            InspectionArgs.RequireWritable(file, "output", request.Overwrite);
-        }
+        var stems = layers.Select((l, i) => FileStem(i, layers.Count, l.Name)).ToList();
+        OutputFiles.RequireWritable(request.Output, stems.SelectMany(f => request.Npy ? new[] { f + ".png", f + ".npy" } : [f + ".png"]), "-o", request.Overwrite);
+        var files = stems.Select(f => Path.Combine(request.Output, f)).ToList();
 
         using var image = InspectionArgs.Image(request.Image, spec, onnx);
         var activations = InspectionArgs.Usage(() => Activations.Compute(onnx, image.Tensor, layers, request.Session));
@@ -72,14 +70,15 @@ internal static class ActivationsCommand
 
         // Draw everything first: a failure leaves the folder as it was.
         var pngs = activations.Select(a => ActivationGrid.Draw(a, request.PerRow)).ToList();
+        Directory.CreateDirectory(request.Output);
         for (var i = 0; i < activations.Count; i++)
         {
-            InspectionArgs.WriteAtomically(files[i] + ".png", s => s.Write(pngs[i]));
+            OutputFiles.WriteAtomic(files[i] + ".png", s => s.Write(pngs[i]));
             if (request.Npy)
             {
                 var a = activations[i];
                 using var tensor = Tensor<float>.FromSpan(a.Values, [.. a.Shape]);
-                InspectionArgs.WriteAtomically(files[i] + ".npy", s => Npy.Write(s, tensor));
+                OutputFiles.WriteAtomic(files[i] + ".npy", s => Npy.Write(s, tensor));
             }
 
             context.Out.WriteLine($"{files[i]}.png  {ActivationGrid.TitleOf(activations[i])}");

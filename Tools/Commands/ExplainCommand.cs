@@ -51,10 +51,10 @@ internal static class ExplainCommand
             throw new UsageException($"--alpha must be between 0 and 1, got {request.Alpha.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        InspectionArgs.RequireWritable(request.Output, "-o", request.Overwrite);
+        OutputFiles.RequireWritable(request.Output, "-o", request.Overwrite);
         if (request.Cam is { } camPath)
         {
-            InspectionArgs.RequireWritable(camPath, "--cam", request.Overwrite);
+            OutputFiles.RequireWritable(camPath, "--cam", request.Overwrite);
             if (Path.GetFullPath(camPath) == Path.GetFullPath(request.Output))
             {
                 throw new UsageException($"--cam '{camPath}' is the same file as -o.");
@@ -78,14 +78,16 @@ internal static class ExplainCommand
         using var overlay = HeatmapOverlay.Draw(image.Picture, cam, colors, request.Alpha);
         var png = OnnxCnn.Preprocess.PngEncoder.Encode(overlay);
         using var map = Tensor<float>.FromSpan(cam.Map, cam.Height, cam.Width);
-        InspectionArgs.WriteAtomically(request.Output, s => s.Write(png));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.Output))!);
+        OutputFiles.WriteAtomic(request.Output, s => s.Write(png));
         if (request.Cam is { } camFile)
         {
-            InspectionArgs.WriteAtomically(camFile, s => Npy.Write(s, map));
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(camFile))!);
+            OutputFiles.WriteAtomic(camFile, s => Npy.Write(s, map));
         }
 
         var label = labels?[cam.ClassIndex] ?? cam.ClassIndex.ToString(CultureInfo.InvariantCulture);
-        var probability = Softmax(cam.Logits)[cam.ClassIndex];
+        var probability = cam.Probability;
         var camNote = request.Cam is null ? "" : $"; map in {request.Cam}";
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{request.Output}: Grad-CAM of '{label}' (class {cam.ClassIndex}, logit {cam.Score:F4}, probability {probability:F4}) at {cam.Layer.Tensor} ({cam.Height}×{cam.Width}){camNote}"));
@@ -108,13 +110,5 @@ internal static class ExplainCommand
         var known = labels is null ? $"the model has no labels; give a class index 0–{classes - 1}"
             : $"its labels are {string.Join(", ", labels.Take(10))}{(labels.Count > 10 ? $", … ({labels.Count} in all)" : "")}";
         throw new UsageException($"--class '{text}' is not a class of the model; {known}.");
-    }
-
-    private static float[] Softmax(float[] logits)
-    {
-        var max = logits.Max();
-        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
-        var sum = e.Sum();
-        return e.Select(v => (float)(v / sum)).ToArray();
     }
 }

@@ -50,6 +50,11 @@ public static class Activations
         return layers.Select(l =>
         {
             var t = result[l.Tensor];
+            if (t.ElementType != TensorElementType.Float32)
+            {
+                throw new ArgumentException($"'{l.Tensor}' holds {t.ElementType.Name()} values, not float; choose a layer output.");
+            }
+
             return new LayerActivation(l, t.Shape.ToArray(), t.As<float>().ToArray());
         }).ToList();
     }

@@ -14,7 +14,11 @@ namespace OnnxCnn.Training.Inspection;
 /// <param name="Width">Map width.</param>
 /// <param name="Map">ReLU(Σₖ αₖ·Aₖ), H×W row-major, at the feature map's resolution, not normalised.</param>
 /// <param name="Weights">αₖ: the spatial mean of ∂score/∂Aₖ, one per channel.</param>
-public sealed record GradCamResult(InspectedLayer Layer, int ClassIndex, float Score, float[] Logits, int Height, int Width, float[] Map, float[] Weights);
+public sealed record GradCamResult(InspectedLayer Layer, int ClassIndex, float Score, float[] Logits, int Height, int Width, float[] Map, float[] Weights)
+{
+    /// <summary>The class's probability: softmax of the logits, or for a one-column binary model the sigmoid of its logit.</summary>
+    public float Probability { get; init; }
+}
 
 /// <summary>
 /// Grad-CAM (Selvaraju et al. 2017): the gradient of a class score (the logit before Softmax) with respect to a
@@ -114,7 +118,7 @@ public sealed class GradCam : IDisposable
             [GradientGraph.InputGradient]);
         var (channels, height, width) = ((int)features.Shape[1], (int)features.Shape[2], (int)features.Shape[3]);
         var (map, weights) = Combine(features.Span, gradients[0].Value.As<float>().Span, channels, height * width);
-        return new GradCamResult(Layer, cls, scores[cls], scores, height, width, map, weights);
+        return new GradCamResult(Layer, cls, scores[cls], scores, height, width, map, weights) { Probability = ProbabilityOf(scores, cls) };
     }
 
     /// <inheritdoc/>
@@ -146,6 +150,19 @@ public sealed class GradCam : IDisposable
         }
 
         return (map.Select(v => (float)Math.Max(v, 0)).ToArray(), weights);
+    }
+
+    /// <summary>Softmax over the logits at <paramref name="cls"/>; for a binary model's [−z, z] the sigmoid of ±z.</summary>
+    private float ProbabilityOf(float[] scores, int cls)
+    {
+        if (binary)
+        {
+            return (float)(1 / (1 + Math.Exp(-scores[cls])));
+        }
+
+        var max = scores.Max();
+        var sum = scores.Sum(v => Math.Exp(v - max));
+        return (float)(Math.Exp(scores[cls] - max) / sum);
     }
 
     /// <summary>The model cleaned as the training compiler cleans it, and its logits (the tensor before a final Softmax or Sigmoid).</summary>

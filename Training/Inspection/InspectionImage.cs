@@ -23,22 +23,16 @@ public sealed class InspectionImage : IDisposable
     public Tensor<float> Tensor { get; }
 
     /// <summary>
-    /// Decodes <paramref name="path"/> as the training pipeline does (DCT-domain downscaling when the image is at
-    /// least twice the size the spec needs) and applies <paramref name="spec"/>. When <paramref name="model"/> is
+    /// Decodes <paramref name="path"/> as the training pipeline does (<see cref="DecodeOptions.For"/>) and applies
+    /// <paramref name="spec"/> (<see cref="ImageTransforms.Apply"/>, <see cref="ImageTransforms.ToTensor"/>, as
+    /// <see cref="ImageTransforms.Prepare"/> does, keeping the picture for drawing). When <paramref name="model"/> is
     /// given and its input has a fixed spatial size, an image that comes out another size is an
     /// <see cref="ArgumentException"/> saying which resize to add.
     /// </summary>
     public static InspectionImage Load(string path, PreprocessSpec spec, OnnxModel? model = null)
     {
-        // The same decode rule as BatchPipeline.DefaultLoader, so inspection sees the pixels training saw.
-        var target = spec.Resize switch
-        {
-            ResizeMode.ShorterSide => spec.ResizeHeight,
-            ResizeMode.Exact or ResizeMode.Fit => Math.Max(spec.ResizeHeight, spec.ResizeWidth),
-            _ => 0,
-        };
-        var options = target > 0 ? new DecodeOptions { MinWidth = 2 * target, MinHeight = 2 * target } : DecodeOptions.Default;
-        using var decoded = ImageDecoder.DecodeFile(path, options);
+        // The one decode rule the training pipeline and the Classifier use, so inspection sees the pixels training saw.
+        using var decoded = ImageDecoder.DecodeFile(path, DecodeOptions.For(spec));
         return FromImage(decoded, spec, model, path);
     }
 
@@ -48,13 +42,15 @@ public sealed class InspectionImage : IDisposable
         var picture = ImageTransforms.Apply(image, spec);
         try
         {
-            if (model is not null && ExpectedSize(model, spec.Nhwc) is var (h, w) && (h != picture.Height || w != picture.Width))
+            // A text-line spec pads the tensor (not the picture) to its full width.
+            var (height, width) = spec.OutputSize ?? (picture.Height, picture.Width);
+            if (model is not null && ExpectedSize(model, spec.Nhwc) is var (h, w) && (h != height || w != width))
             {
-                throw new ArgumentException($"{name} comes out {picture.Height}x{picture.Width} (H×W) after preprocessing '{spec}', but the model takes {h}x{w}; "
+                throw new ArgumentException($"{name} comes out {height}x{width} (H×W) after preprocessing '{spec}', but the model takes {h}x{w}; "
                     + $"add resize={h}x{w} (or crop={h}x{w}) to the preprocessing.");
             }
 
-            long[] shape = spec.Nhwc ? [1, picture.Height, picture.Width, 3] : [1, 3, picture.Height, picture.Width];
+            long[] shape = spec.Nhwc ? [1, height, width, 3] : [1, 3, height, width];
             var tensor = Tensor<float>.Create(shape);
             ImageTransforms.ToTensor(picture, spec, tensor.Span);
             return new InspectionImage(picture, tensor);

@@ -99,7 +99,7 @@ public class InspectionCliTests
     [InlineData("not-an-image", "format is not recognised")]
     [InlineData("wrong-layers", "'/conv9*' matches no node or tensor of the model; layers include /conv1/Conv")]
     [InlineData("flat-layer", "is [1,16], not an N×C×H×W feature map")]
-    [InlineData("existing", "already exists; pass --overwrite")]
+    [InlineData("existing", "already holds '03_conv2_Conv.png'; pass --overwrite")]
     [InlineData("per-row", "--per-row must be 1 or more")]
     [InlineData("wrong-size", "comes out 16x16 (H×W) after preprocessing")]
     public void Activations_BadInput_OneLineExitTwoNothingWritten(string kind, string message)

@@ -22,11 +22,4 @@ internal static class AtomicFile
             File.Delete(temp);
         }
     }
-
-    public static void Write(string path, Action<Stream> write)
-    {
-        using var buffer = new MemoryStream();
-        write(buffer);
-        Write(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-    }
 }

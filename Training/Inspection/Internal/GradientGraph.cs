@@ -29,7 +29,7 @@ internal static class GradientGraph
         var region = new OnnxGraph(g).TopologicalOrder();
         if (region.FirstOrDefault(n => !BackwardRules.Supported.Contains(n.OpType)) is { } unsupported)
         {
-            throw new InvalidOperationException($"node '{OnnxGraph.NodeLabel(unsupported)}' ({unsupported.OpType}) between '{from}' and the class score has no backward rule; choose a later layer.");
+            throw new ArgumentException($"node '{OnnxGraph.NodeLabel(unsupported)}' ({unsupported.OpType}) between '{from}' and the class score has no backward rule; choose a later layer.");
         }
 
         foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
@@ -82,7 +82,7 @@ internal static class GradientGraph
 
         if (!parts.TryGetValue(from, out var fromParts))
         {
-            throw new InvalidOperationException($"the class score does not depend on '{from}'.");
+            throw new ArgumentException($"the class score does not depend on '{from}'.");
         }
 
         g.Node.Add(new NodeProto { OpType = "Identity", Name = "/gradcam/grad_input", Input = { Sum(emitter, fromParts) }, Output = { InputGradient } });
