@@ -135,3 +135,24 @@ public class HeadOnBackboneCliTests
         Assert.Equal("[batch,2]", session.Outputs[0].ShapeText);
     }
 }
+
+public class PretrainedDemoTests
+{
+    [Fact]
+    public void Locate_PackageRestored_FindsBothGraphs()
+    {
+        var (network, preprocessing) = Internal.PretrainedDemo.Locate();
+        Assert.EndsWith("ResNet18Onnx/ResNet18.onnx", network);
+        Assert.EndsWith("ResNetPrepOnnx/ResNetPreprocess.onnx", preprocessing);
+        Assert.Contains("microsoft.ml.dnnimagefeaturizer.resnet18", network);
+    }
+
+    [Fact]
+    public void Locate_PackageMissing_SaysWhichFileAndHowToRestore()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<FileNotFoundException>(() => Internal.PretrainedDemo.Locate(dir.Path));
+        Assert.Equal($"the demo's pretrained network is missing: '{Path.Combine(dir.Path, "ResNet18Onnx", "ResNet18.onnx")}' not found. It comes from the NuGet package " +
+            "Microsoft.ML.DnnImageFeaturizer.ResNet18; restore it with 'dotnet restore Tools/OnnxCnn.Cli.csproj' (./onnxcnn does this when it builds).", e.Message);
+    }
+}
