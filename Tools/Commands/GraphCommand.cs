@@ -25,11 +25,22 @@ internal static class GraphCommand
 
         public Option<string> Out { get; } = new("--output", "-o") { Description = "where to write the edited model", Required = true };
 
-        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in OUT.data next to the model" };
+        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in a data file next to the model" };
+
+        public Option<bool> Overwrite { get; } = new(OutputFiles.OverwriteFlag) { Description = "replace OUT if it exists" };
 
         public Command Make(string name, string description, params Symbol[] extra)
         {
-            var c = new Command(name, description) { Model, Out, External };
+            var c = new Command(name, description) { Model, Out, External, Overwrite };
+            c.Validators.Add(r =>
+            {
+                // Before any work: a refused run reads nothing and writes nothing.
+                if (r.GetValue(Out) is { } output && File.Exists(output) && !r.GetValue(Overwrite)
+                    && Path.GetFullPath(output) != Path.GetFullPath(r.GetValue(Model) ?? ""))
+                {
+                    r.AddError($"-o '{output}' already exists; pass {OutputFiles.OverwriteFlag} to replace it.");
+                }
+            });
             foreach (var s in extra)
             {
                 switch (s)
@@ -50,7 +61,7 @@ internal static class GraphCommand
         {
             var input = r.GetValue(Model)!;
             var output = r.GetValue(Out)!;
-            GraphFiles.Save(edited, input, output, r.GetValue(External));
+            GraphFiles.Save(edited, input, output, r.GetValue(External), r.GetValue(Overwrite));
             var summary = ModelSummary.Create(edited);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{what} -> {output} ({edited.Graph.Node.Count} nodes, {summary.TotalParams:N0} params; outputs: {string.Join(", ", summary.Outputs.Select(o => $"{o.Name} {o.Shape}"))})"));
@@ -72,7 +83,7 @@ internal static class GraphCommand
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             var widths = ParseWidths(r.GetValue(hidden));
             var spec = new HeadSpec { Classes = r.GetValue(classes), Hidden = widths, Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Pool = ParsePool(r.GetValue(pool)) };
-            return c.Write(context, r, Refusing(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
+            return c.Write(context, r, Run(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
         });
         return command;
     }
@@ -109,11 +120,11 @@ internal static class GraphCommand
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             if (text.Equals("dynamic", StringComparison.OrdinalIgnoreCase))
             {
-                return c.Write(context, r, Refusing(() => GraphEdits.FreeInputSize(model, r.GetValue(input))), "input size: dynamic");
+                return c.Write(context, r, Run(() => GraphEdits.FreeInputSize(model, r.GetValue(input))), "input size: dynamic");
             }
 
             var (h, w) = ParseSize("--size", text);
-            return c.Write(context, r, Refusing(() => GraphEdits.SetInputSize(model, h, w, r.GetValue(input))), string.Create(CultureInfo.InvariantCulture, $"input size: {h}x{w}"));
+            return c.Write(context, r, Run(() => GraphEdits.SetInputSize(model, h, w, r.GetValue(input))), string.Create(CultureInfo.InvariantCulture, $"input size: {h}x{w}"));
         });
         return command;
     }
@@ -217,28 +228,16 @@ internal static class GraphCommand
         return command;
     }
 
+    /// <summary>Runs an edit; an edit that does not apply to this model (a tensor it lacks, a head it already has) is a usage error.</summary>
     private static T Run<T>(Func<T> edit)
     {
         try
         {
             return edit();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException(CliApp.MessageOf(e));
-        }
-    }
-
-    /// <summary>An edit whose refusal (the model cannot take it) is a mistake in the call: exit code 2.</summary>
-    private static T Refusing<T>(Func<T> edit)
-    {
-        try
-        {
-            return Run(edit);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new UsageException(e.Message);
         }
     }
 
