@@ -40,32 +40,12 @@ public static partial class GraphEdits
         var head = OpsetUpgrade.Upgrade(first, opset);
         var result = OpsetUpgrade.Upgrade(second, opset);
         var keep = head.Graph.Input.Select(i => i.Name).Where(n => head.Graph.Initializer.All(t => t.Name != n)).ToHashSet(StringComparer.Ordinal);
-        var output = head.Graph.Output[0].Name;
-        string Rename(string name) => name.Length == 0 || keep.Contains(name) ? name : name == output ? joint : prefix + name;
         if (keep.Any(n => target.Producer(n) is not null || target.Initializer(n) is not null || (n != joint && inputs.Contains(n))))
         {
             throw new InvalidOperationException($"the first model's inputs ({string.Join(", ", keep)}) clash with names in the second model.");
         }
 
-        foreach (var node in head.Graph.Node)
-        {
-            node.Name = node.Name.Length > 0 ? prefix + node.Name : node.Name;
-            for (var i = 0; i < node.Input.Count; i++)
-            {
-                node.Input[i] = Rename(node.Input[i]);
-            }
-
-            for (var i = 0; i < node.Output.Count; i++)
-            {
-                node.Output[i] = Rename(node.Output[i]);
-            }
-        }
-
-        foreach (var t in head.Graph.Initializer)
-        {
-            t.Name = Rename(t.Name);
-        }
-
+        PrefixNames(head.Graph, keep, joint, prefix);
         var jointInfo = result.Graph.Input.First(i => i.Name == joint);
         result.Graph.Input.Remove(jointInfo);
         foreach (var i in head.Graph.Input.Where(i => keep.Contains(i.Name)).Reverse())
@@ -79,5 +59,30 @@ public static partial class GraphEdits
         result.Graph.Initializer.Add(head.Graph.Initializer);
         result.Proto.IrVersion = Math.Max(head.Proto.IrVersion, result.Proto.IrVersion);
         return Finish(result);
+    }
+
+    /// <summary>Prefixes every node, tensor and initializer name except <paramref name="keep"/>; the only output becomes <paramref name="joint"/>.</summary>
+    private static void PrefixNames(GraphProto graph, IReadOnlySet<string> keep, string joint, string prefix)
+    {
+        var output = graph.Output[0].Name;
+        string Rename(string name) => name.Length == 0 || keep.Contains(name) ? name : name == output ? joint : prefix + name;
+        foreach (var node in graph.Node)
+        {
+            node.Name = node.Name.Length > 0 ? prefix + node.Name : node.Name;
+            for (var i = 0; i < node.Input.Count; i++)
+            {
+                node.Input[i] = Rename(node.Input[i]);
+            }
+
+            for (var i = 0; i < node.Output.Count; i++)
+            {
+                node.Output[i] = Rename(node.Output[i]);
+            }
+        }
+
+        foreach (var t in graph.Initializer)
+        {
+            t.Name = Rename(t.Name);
+        }
     }
 }
