@@ -71,7 +71,7 @@ internal static class PretrainedDemo
                 NewHeadClasses = 2,
                 Spec = new TrainingSpec { Optimizer = OptimizerKind.Adam },
                 Epochs = 8,
-                BatchSize = 16,
+                BatchSize = 8,
                 LearningRate = 0.001f,
                 Preprocess = PreprocessSpec.Parse("resize=224x224"),
                 ValidationSplit = 0.2,
