@@ -19,11 +19,11 @@ namespace OnnxCnn.Training;
 /// </summary>
 public static partial class FineTuner
 {
-    /// <summary>Metadata key holding the class labels, one per line.</summary>
-    public const string LabelsKey = "onnxcnn.labels";
+    /// <summary>Metadata key holding the class labels, one per line (<see cref="MetadataKeys.Labels"/>).</summary>
+    public const string LabelsKey = MetadataKeys.Labels;
 
-    /// <summary>Metadata key holding the preprocessing spec.</summary>
-    public const string PreprocessKey = "onnxcnn.preprocess";
+    /// <summary>Metadata key holding the preprocessing spec (<see cref="MetadataKeys.Preprocess"/>).</summary>
+    public const string PreprocessKey = MetadataKeys.Preprocess;
 
     /// <summary>
     /// Runs the fine-tune (both stages when <see cref="FineTuneOptions.SecondStage"/> is set) and writes its outputs into

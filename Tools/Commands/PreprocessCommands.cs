@@ -96,7 +96,7 @@ internal static class PreprocessCommands
 
     public static Command BenchPreprocess(CliContext context)
     {
-        var data = new Option<string>("--data") { Description = "a folder with one subfolder of images per class", Required = true };
+        var data = new Option<string>("--data") { Description = "a folder of images: one subfolder per class, or the images themselves", Required = true };
         var spec = new Option<string>("--preprocess") { Description = "preprocess spec", DefaultValueFactory = _ => "imagenet" };
         var augment = new Option<string?>("--augment") { Description = "augmentation spec (measured as training data would be)" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
@@ -106,7 +106,7 @@ internal static class PreprocessCommands
         var command = new Command("preprocess", "Measure decode + augment + resize/crop + normalise + collate throughput.") { data, spec, augment, batch, workers, epochs, json };
         command.SetAction(async (r, cancellationToken) =>
         {
-            var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
+            var dataset = BenchDataset(r.GetValue(data)!);
             var parsed = Specs.Preprocess(r.GetValue(spec)!);
             var options = new PipelineOptions
             {
@@ -136,6 +136,18 @@ internal static class PreprocessCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Class folders when the folder has subfolders, else the images it holds (labels do not matter for throughput).</summary>
+    private static ImageDataset BenchDataset(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException($"--data: folder '{folder}' not found.");
+        }
+
+        var hasSubfolders = Directory.EnumerateDirectories(folder).Any(d => !Path.GetFileName(d).StartsWith('.'));
+        return hasSubfolders ? ImageDataset.FromFolder(folder) : ImageDataset.FromImages(folder);
     }
 
     private static async Task<int> Drain(BatchPipeline pipeline, IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken)
