@@ -117,8 +117,11 @@ public static partial class GraphEdits
         {
             if (BakedSize(node, graph, shapes) is { } why)
             {
+                // A dense layer (or the Reshape before one) can be cut off and replaced; a size-bound constant elsewhere cannot.
+                var remedy = node.OpType is "Gemm" or "MatMul" or "Reshape"
+                    ? " (cut the model before that node with 'onnxcnn graph cut MODEL --at TENSOR' and put a new head on the cut model)" : "";
                 throw new InvalidOperationException($"cannot change the input size: {node.OpType} '{OnnxGraph.NodeLabel(node)}' {why} {size}; " +
-                    "the graph is bound to the size it was exported at (cut the model before that node with 'onnxcnn graph cut MODEL --at TENSOR' and put a new head on the cut model).");
+                    $"the graph is bound to the size it was exported at{remedy}.");
             }
 
             foreach (var output in node.Output.Where(o => o.Length > 0))

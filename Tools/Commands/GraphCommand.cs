@@ -83,7 +83,7 @@ internal static class GraphCommand
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             var widths = ParseWidths(r.GetValue(hidden));
             var spec = new HeadSpec { Classes = r.GetValue(classes), Hidden = widths, Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Pool = ParsePool(r.GetValue(pool)) };
-            return c.Write(context, r, Refusing(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
+            return c.Write(context, r, Run(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
         });
         return command;
     }
@@ -120,11 +120,11 @@ internal static class GraphCommand
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             if (text.Equals("dynamic", StringComparison.OrdinalIgnoreCase))
             {
-                return c.Write(context, r, Refusing(() => GraphEdits.FreeInputSize(model, r.GetValue(input))), "input size: dynamic");
+                return c.Write(context, r, Run(() => GraphEdits.FreeInputSize(model, r.GetValue(input))), "input size: dynamic");
             }
 
             var (h, w) = ParseSize("--size", text);
-            return c.Write(context, r, Refusing(() => GraphEdits.SetInputSize(model, h, w, r.GetValue(input))), string.Create(CultureInfo.InvariantCulture, $"input size: {h}x{w}"));
+            return c.Write(context, r, Run(() => GraphEdits.SetInputSize(model, h, w, r.GetValue(input))), string.Create(CultureInfo.InvariantCulture, $"input size: {h}x{w}"));
         });
         return command;
     }
@@ -238,19 +238,6 @@ internal static class GraphCommand
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException(CliApp.MessageOf(e));
-        }
-    }
-
-    /// <summary>An edit whose refusal (the model cannot take it) is a mistake in the call: exit code 2.</summary>
-    private static T Refusing<T>(Func<T> edit)
-    {
-        try
-        {
-            return Run(edit);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new UsageException(e.Message);
         }
     }
 

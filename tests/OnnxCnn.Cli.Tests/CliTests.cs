@@ -229,11 +229,17 @@ public class CliTests
     }
 
     [Fact]
-    public void Demo_Runs_AndMatchesPyTorch()
+    public void Demo_Runs_MatchesPyTorch_AndFineTunesThePretrainedResNet18()
     {
         var (code, stdout, stderr) = Cli.Run("demo");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("matches PyTorch", stdout);
+
+        // The console wraps long lines at word boundaries.
+        var text = System.Text.RegularExpressions.Regex.Replace(stdout, @"\s+", " ");
+        Assert.Contains("backbone: ML.NET's ImageNet ResNet-18 (Microsoft.ML.DnnImageFeaturizer.ResNet18, MIT), CNTK export, opset 8", text);
+        Assert.Contains("input [batch,3,224,224]", text);
+        Assert.Matches(@"held-out test accuracy on 48 crops from tiles no training crop saw: (9\d|100)\.\d %", text);
     }
 
     [Fact]

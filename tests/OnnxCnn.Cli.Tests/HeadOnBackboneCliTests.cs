@@ -117,6 +117,27 @@ public class HeadOnBackboneCliTests
         Assert.Equal("error: --pool 'max' is not supported (gap or flatten).", stderr.Trim());
     }
 
+    [Fact]
+    public void BenchTrain_InputSize_SetsTheModelsSizeAsFinetuneDoes()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, Cli.Run("zoo", "resnet18", "--width-mult", "0.0625", "-o", dir.File("r.onnx")).Code);
+
+        // The model's input is fixed at 224×224; the conv gradients of layer4 need the new size in the model itself.
+        var (code, stdout, stderr) = Cli.Run("bench", "train", dir.File("r.onnx"), "--classes", "3", "--trainable", "/layer4/*", "--batch", "2", "--steps", "1", "--input-size", "64x64", "--json");
+        Assert.True(code == 0, stderr + stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("imagesPerSecond").GetDouble() > 0);
+
+        Assert.Equal(0, Cli.Run("zoo", "vgg11", "--width-mult", "0.0625", "-o", dir.File("vgg.onnx")).Code);
+        (code, _, stderr) = Cli.Run("bench", "train", dir.File("vgg.onnx"), "--classes", "3", "--trainable", "/classifier/*", "--input-size", "150x150");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: cannot change the input size: Gemm '/classifier/classifier.0/Gemm' has a constant weight for 1568 input features but would get 512 at 150x150;", stderr.Trim());
+        (code, _, stderr) = Cli.Run("bench", "train", dir.File("r.onnx"), "--classes", "3", "--trainable", "/fc/*", "--input-size", "64");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --input-size '64' is not HxW with positive sizes (e.g. 150x150).", stderr.Trim());
+    }
+
     /// <summary>A backbone with symbolic height and width and no classifier: finetune adds the head and trains it with layer4 (Conv gradients need known sizes) at the preprocessing's size.</summary>
     [Fact]
     public void FineTune_HeadlessBackboneWithDynamicSize_TrainsAtPreprocessSize()
@@ -133,5 +154,26 @@ public class HeadOnBackboneCliTests
         using var session = InferenceSession.Open(Path.Combine(outDir, "model.onnx"));
         Assert.Equal("[batch,3,40,40]", session.Inputs[0].ShapeText);
         Assert.Equal("[batch,2]", session.Outputs[0].ShapeText);
+    }
+}
+
+public class PretrainedDemoTests
+{
+    [Fact]
+    public void Locate_PackageRestored_FindsBothGraphs()
+    {
+        var (network, preprocessing) = Internal.PretrainedDemo.Locate();
+        Assert.EndsWith("ResNet18Onnx/ResNet18.onnx", network);
+        Assert.EndsWith("ResNetPrepOnnx/ResNetPreprocess.onnx", preprocessing);
+        Assert.Contains("microsoft.ml.dnnimagefeaturizer.resnet18", network);
+    }
+
+    [Fact]
+    public void Locate_PackageMissing_SaysWhichFileAndHowToRestore()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<FileNotFoundException>(() => Internal.PretrainedDemo.Locate(dir.Path));
+        Assert.Equal($"the demo's pretrained network is missing: '{Path.Combine(dir.Path, "ResNet18Onnx", "ResNet18.onnx")}' not found. It comes from the NuGet package " +
+            "Microsoft.ML.DnnImageFeaturizer.ResNet18; restore it with 'dotnet restore Tools/OnnxCnn.Cli.csproj' (./onnxcnn does this when it builds).", e.Message);
     }
 }
