@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace OnnxCnn.Preprocess.Internal;
 
 /// <summary>3×3 row-major affine matrices over (row, column, 1).</summary>
@@ -26,49 +28,76 @@ internal static class Warp
     {
         var output = RgbImage.Create(width, height);
         var src = source.Pixels;
-        var w = source.Width;
-        var h = source.Height;
-        var direct = ImageTransforms.VectorWidth > 0; // 0: the general loop for every pixel (the path tests compare against)
-        for (var r = 0; r < height; r++)
+        var mode = ImageTransforms.VectorWidth; // 0: the general loop for every pixel (the path the tests compare against)
+        var gather = mode >= 256 && WarpKernels.CanGather;
+        var ys = ArrayPool<double>.Shared.Rent(width);
+        var xs = ArrayPool<double>.Shared.Rent(width);
+        try
         {
-            var outRow = output.Row(r);
-            // Source coordinates move linearly along a row.
-            var y = (map[0] * r) + map[2];
-            var x = (map[3] * r) + map[5];
-            for (var c = 0; c < width; c++, y += map[1], x += map[4])
+            for (var r = 0; r < height; r++)
             {
-                if (fill == FillMode.Constant && (y < -1e-9 || y > h - 1 + 1e-9 || x < -1e-9 || x > w - 1 + 1e-9))
+                var outRow = output.Row(r);
+                // Source coordinates move linearly along a row, by repeated addition.
+                var y = (map[0] * r) + map[2];
+                var x = (map[3] * r) + map[5];
+                for (var c = 0; c < width; c++, y += map[1], x += map[4])
                 {
-                    outRow.Slice(c * 3, 3).Fill(fillValue);
+                    ys[c] = y;
+                    xs[c] = x;
+                }
+
+                if (gather)
+                {
+                    WarpKernels.Row(src, source.Width, source.Height, ys.AsSpan(0, width), xs.AsSpan(0, width), outRow, fill, fillValue);
                     continue;
                 }
 
-                var y0 = (int)Math.Floor(y);
-                var x0 = (int)Math.Floor(x);
-                var fy = y - y0;
-                var fx = x - x0;
-                if (direct && y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w)
+                for (var c = 0; c < width; c++)
                 {
-                    // All four neighbours inside: the fill mode plays no part.
-                    WarpKernels.Interior(src, ((y0 * w) + x0) * 3, w * 3, fx, fy, outRow[(c * 3)..]);
-                    continue;
-                }
-
-                var ya = Index(y0, h, fill);
-                var yb = Index(y0 + 1, h, fill);
-                var xa = Index(x0, w, fill);
-                var xb = Index(x0 + 1, w, fill);
-                for (var ch = 0; ch < 3; ch++)
-                {
-                    var top = (Sample(src, ya, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, ya, xb, w, ch, fillValue) * fx);
-                    var bottom = (Sample(src, yb, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, yb, xb, w, ch, fillValue) * fx);
-                    var v = (top * (1 - fy)) + (bottom * fy);
-                    outRow[(c * 3) + ch] = (byte)Math.Clamp((int)Math.Round(v), 0, 255);
+                    Pixel(src, source.Width, source.Height, ys[c], xs[c], fill, fillValue, mode > 0, outRow[(c * 3)..]);
                 }
             }
         }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(ys);
+            ArrayPool<double>.Shared.Return(xs);
+        }
 
         return output;
+    }
+
+    /// <summary>One output pixel at source position (y, x): fill, the direct interior step, or the general edge-aware step.</summary>
+    internal static void Pixel(ReadOnlySpan<byte> src, int w, int h, double y, double x, FillMode fill, byte fillValue, bool direct, Span<byte> output)
+    {
+        if (fill == FillMode.Constant && (y < -1e-9 || y > h - 1 + 1e-9 || x < -1e-9 || x > w - 1 + 1e-9))
+        {
+            output[..3].Fill(fillValue);
+            return;
+        }
+
+        var y0 = (int)Math.Floor(y);
+        var x0 = (int)Math.Floor(x);
+        var fy = y - y0;
+        var fx = x - x0;
+        if (direct && y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w)
+        {
+            // All four neighbours inside: the fill mode plays no part.
+            WarpKernels.Interior(src, ((y0 * w) + x0) * 3, w * 3, fx, fy, output);
+            return;
+        }
+
+        var ya = Index(y0, h, fill);
+        var yb = Index(y0 + 1, h, fill);
+        var xa = Index(x0, w, fill);
+        var xb = Index(x0 + 1, w, fill);
+        for (var ch = 0; ch < 3; ch++)
+        {
+            var top = (Sample(src, ya, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, ya, xb, w, ch, fillValue) * fx);
+            var bottom = (Sample(src, yb, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, yb, xb, w, ch, fillValue) * fx);
+            var v = (top * (1 - fy)) + (bottom * fy);
+            output[ch] = (byte)Math.Clamp((int)Math.Round(v), 0, 255);
+        }
     }
 
     private static double Sample(ReadOnlySpan<byte> src, int row, int col, int width, int channel, byte fillValue) =>
