@@ -107,4 +107,32 @@ public class GoldenOutputTests
             ImageTransforms.VectorWidth = before;
         }
     }
+
+    [Fact]
+    public void ApplyToTensor_DestinationTooSmall_ThrowsNamingSizes_WritesNothing()
+    {
+        using var image = Synthetic(500, 375, 1);
+        var destination = new float[(3 * 224 * 224) - 1];
+        var e = Assert.Throws<ArgumentException>(() => ImageTransforms.ApplyToTensor(image, PreprocessSpec.ImageNet, destination));
+        Assert.Equal($"destination holds {destination.Length} values; a 224×224 image needs {3 * 224 * 224}.", e.Message);
+        Assert.All(destination, v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [InlineData("imagenet", 500, 375, 224, 224)]
+    [InlineData("fit=100x120", 500, 375, 120, 100)]
+    [InlineData("resize=64,crop=80", 500, 375, 80, 80)]
+    [InlineData("resize=300", 500, 375, 400, 300)]
+    public void ApplyToTensor_EverySpecKind_ReturnsTheSizeApplyGives(string specText, int width, int height, int outWidth, int outHeight)
+    {
+        var spec = PreprocessSpec.Parse(specText);
+        using var image = Synthetic(width, height, 2);
+        using var stepwise = ImageTransforms.Apply(image, spec);
+        var values = new float[3 * outWidth * outHeight];
+        Assert.Equal((outWidth, outHeight), ImageTransforms.ApplyToTensor(image, spec, values));
+        Assert.Equal((outWidth, outHeight), (stepwise.Width, stepwise.Height));
+        var expected = new float[values.Length];
+        ImageTransforms.ToTensor(stepwise, spec, expected);
+        Assert.Equal(expected, values);
+    }
 }
