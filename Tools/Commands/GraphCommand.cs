@@ -25,11 +25,22 @@ internal static class GraphCommand
 
         public Option<string> Out { get; } = new("--output", "-o") { Description = "where to write the edited model", Required = true };
 
-        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in OUT.data next to the model" };
+        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in a data file next to the model" };
+
+        public Option<bool> Overwrite { get; } = new(OutputFiles.OverwriteFlag) { Description = "replace OUT if it exists" };
 
         public Command Make(string name, string description, params Symbol[] extra)
         {
-            var c = new Command(name, description) { Model, Out, External };
+            var c = new Command(name, description) { Model, Out, External, Overwrite };
+            c.Validators.Add(r =>
+            {
+                // Before any work: a refused run reads nothing and writes nothing.
+                if (r.GetValue(Out) is { } output && File.Exists(output) && !r.GetValue(Overwrite)
+                    && Path.GetFullPath(output) != Path.GetFullPath(r.GetValue(Model) ?? ""))
+                {
+                    r.AddError($"-o '{output}' already exists; pass {OutputFiles.OverwriteFlag} to replace it.");
+                }
+            });
             foreach (var s in extra)
             {
                 switch (s)
@@ -50,7 +61,7 @@ internal static class GraphCommand
         {
             var input = r.GetValue(Model)!;
             var output = r.GetValue(Out)!;
-            GraphFiles.Save(edited, input, output, r.GetValue(External));
+            GraphFiles.Save(edited, input, output, r.GetValue(External), r.GetValue(Overwrite));
             var summary = ModelSummary.Create(edited);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{what} -> {output} ({edited.Graph.Node.Count} nodes, {summary.TotalParams:N0} params; outputs: {string.Join(", ", summary.Outputs.Select(o => $"{o.Name} {o.Shape}"))})"));
@@ -195,13 +206,14 @@ internal static class GraphCommand
         return command;
     }
 
+    /// <summary>Runs an edit; an edit that does not apply to this model (a tensor it lacks, a head it already has) is a usage error.</summary>
     private static T Run<T>(Func<T> edit)
     {
         try
         {
             return edit();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException(CliApp.MessageOf(e));
         }

@@ -16,16 +16,18 @@ internal static class PreprocessCommands
         var image = new Argument<string>("IMAGE") { Description = "a JPEG or PNG file" };
         var spec = new Option<string>("--preprocess") { Description = "preprocess spec, e.g. imagenet, caffe, or resize=256,crop=224,scale=1/255,…", DefaultValueFactory = _ => "imagenet" };
         var output = new Option<string>("--out", "-o") { Description = "the .npy file to write (1×C×H×W float32, or 1×H×W×C with layout=nhwc)", Required = true };
-        var command = new Command("preprocess", "Write the tensor a model would see for an image.") { image, spec, output };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace the .npy file if it exists" };
+        var command = new Command("preprocess", "Write the tensor a model would see for an image.") { image, spec, output, overwrite };
         command.SetAction(r =>
         {
+            OutputFiles.RequireWritable(r.GetValue(output)!, "--out", r.GetValue(overwrite));
             var parsed = Specs.Preprocess(r.GetValue(spec)!);
             using var decoded = ImageDecoder.DecodeFile(r.GetValue(image)!);
             using var prepared = ImageTransforms.Apply(decoded, parsed);
             long[] shape = parsed.Nhwc ? [1, prepared.Height, prepared.Width, 3] : [1, 3, prepared.Height, prepared.Width];
             using var tensor = Tensor<float>.Create(shape);
             ImageTransforms.ToTensor(prepared, parsed, tensor.Span);
-            Npy.Write(r.GetValue(output)!, tensor);
+            OutputFiles.WriteAtomic(r.GetValue(output)!, stream => Npy.Write(stream, tensor));
             context.Out.WriteLine($"{r.GetValue(image)} ({decoded.Width}×{decoded.Height}) -> {r.GetValue(output)} float32{tensor.ShapeText}");
             return 0;
         });
@@ -40,9 +42,11 @@ internal static class PreprocessCommands
         var seed = new Option<int>("--seed") { Description = "augmentation seed" };
         var count = new Option<int>("--count") { Description = "number of samples", DefaultValueFactory = _ => 16 };
         var output = new Option<string>("--output", "-o") { Description = "the grid PNG to write", Required = true };
-        var command = new Command("augment-preview", "Draw a grid of augmented samples (byte-identical for a given seed).") { input, augment, spec, seed, count, output };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace the PNG if it exists" };
+        var command = new Command("augment-preview", "Draw a grid of augmented samples (byte-identical for a given seed).") { input, augment, spec, seed, count, output, overwrite };
         command.SetAction(r =>
         {
+            OutputFiles.RequireWritable(r.GetValue(output)!, "-o", r.GetValue(overwrite));
             var n = r.GetValue(count);
             if (n is < 1 or > 256)
             {

@@ -31,7 +31,7 @@ public class PreprocessCliTests
         var bytes = File.ReadAllBytes(RepoPaths.Fixture("preprocess", "photos", "photo1.jpg"));
         File.WriteAllBytes(dir.File("broken.jpg"), bytes[..(bytes.Length / 2)]);
         var (code, _, stderr) = Cli.Run("preprocess", dir.File("broken.jpg"), "--out", dir.File("x.npy"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: JPEG file '{dir.File("broken.jpg")}' is truncated", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.False(File.Exists(dir.File("x.npy")));
