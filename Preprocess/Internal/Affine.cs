@@ -27,16 +27,34 @@ internal static class Warp
     public static RgbImage Bilinear(RgbImage source, double[] map, int width, int height, FillMode fill, byte fillValue)
     {
         var output = RgbImage.Create(width, height);
+        try
+        {
+            var sink = new PilResample.ImageSink(output);
+            Bilinear(source, map, width, height, fill, fillValue, ref sink);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The same warp, handing each output row to <paramref name="sink"/> (e.g. straight into a tensor).</summary>
+    public static void Bilinear<TSink>(RgbImage source, double[] map, int width, int height, FillMode fill, byte fillValue, ref TSink sink)
+        where TSink : PilResample.IRowSink, allows ref struct
+    {
         var src = source.Pixels;
         var mode = ImageTransforms.VectorWidth; // 0: the general loop for every pixel (the path the tests compare against)
         var gather = mode >= 256 && WarpKernels.CanGather;
         var ys = ArrayPool<double>.Shared.Rent(width);
         var xs = ArrayPool<double>.Shared.Rent(width);
+        var line = ArrayPool<byte>.Shared.Rent(width * 3);
         try
         {
             for (var r = 0; r < height; r++)
             {
-                var outRow = output.Row(r);
+                var outRow = line.AsSpan(0, width * 3);
                 // Source coordinates move linearly along a row, by repeated addition.
                 var y = (map[0] * r) + map[2];
                 var x = (map[3] * r) + map[5];
@@ -49,22 +67,24 @@ internal static class Warp
                 if (gather)
                 {
                     WarpKernels.Row(src, source.Width, source.Height, ys.AsSpan(0, width), xs.AsSpan(0, width), outRow, fill, fillValue);
-                    continue;
+                }
+                else
+                {
+                    for (var c = 0; c < width; c++)
+                    {
+                        Pixel(src, source.Width, source.Height, ys[c], xs[c], fill, fillValue, mode > 0, outRow[(c * 3)..]);
+                    }
                 }
 
-                for (var c = 0; c < width; c++)
-                {
-                    Pixel(src, source.Width, source.Height, ys[c], xs[c], fill, fillValue, mode > 0, outRow[(c * 3)..]);
-                }
+                sink.Row(r, outRow);
             }
         }
         finally
         {
             ArrayPool<double>.Shared.Return(ys);
             ArrayPool<double>.Shared.Return(xs);
+            ArrayPool<byte>.Shared.Return(line);
         }
-
-        return output;
     }
 
     /// <summary>One output pixel at source position (y, x): fill, the direct interior step, or the general edge-aware step.</summary>
