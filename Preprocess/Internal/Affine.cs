@@ -46,7 +46,7 @@ internal static class Warp
     {
         var src = source.Pixels;
         var mode = ImageTransforms.VectorWidth; // 0: the general loop for every pixel (the path the tests compare against)
-        var gather = mode >= 256 && WarpKernels.CanGather;
+        var vector = mode >= 256 && WarpKernels.IsSupported;
         var ys = ArrayPool<double>.Shared.Rent(width);
         var xs = ArrayPool<double>.Shared.Rent(width);
         var line = ArrayPool<byte>.Shared.Rent(width * 3);
@@ -64,7 +64,7 @@ internal static class Warp
                     xs[c] = x;
                 }
 
-                if (gather)
+                if (vector)
                 {
                     WarpKernels.Row(src, source.Width, source.Height, ys.AsSpan(0, width), xs.AsSpan(0, width), outRow, fill, fillValue);
                 }
