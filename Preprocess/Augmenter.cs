@@ -98,14 +98,16 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
 
     /// <summary>
     /// <see cref="Apply(RgbImage, PreprocessSpec, int, long)"/> then <see cref="ImageTransforms.ToTensor"/>:
-    /// without colour jitter the warped rows go straight into <paramref name="destination"/> (same values).
+    /// without colour jitter (and for a fixed-size output) the warped rows go straight into
+    /// <paramref name="destination"/> (same values).
     /// </summary>
     /// <returns>The size of the sample written.</returns>
     internal (int Width, int Height) ApplyToTensor(RgbImage image, PreprocessSpec final, int epoch, long index, Span<float> destination)
     {
         var draw = Draw(image.Width, image.Height, epoch, index);
-        if (draw.ColourOrder.Count > 0)
+        if (draw.ColourOrder.Count > 0 || final is { Resize: ResizeMode.TextLine, CropHeight: 0 })
         {
+            // Colour jitter works on the warped bytes; a text line is padded to the spec's width by ToTensor.
             using var output = Apply(image, final, draw);
             ImageTransforms.ToTensor(output, final, destination);
             return (output.Width, output.Height);
@@ -210,6 +212,7 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
         {
             ResizeMode.ShorterSide => Resampler.ShorterSideSize(width, height, final.ResizeHeight),
             ResizeMode.Exact or ResizeMode.Fit => (final.ResizeWidth, final.ResizeHeight),
+            ResizeMode.TextLine => ImageTransforms.TextLineSize(width, height, final.ResizeHeight, final.ResizeWidth),
             _ => (width, height),
         };
         outW = rw;

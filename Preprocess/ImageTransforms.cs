@@ -71,6 +71,11 @@ public static class ImageTransforms
                 case ResizeMode.Fit:
                     Replace(ref current, ref owned, Fit(current, spec.ResizeWidth, spec.ResizeHeight, (byte)Math.Clamp(spec.PadValue, 0, 255), filter));
                     break;
+                case ResizeMode.TextLine:
+                    // Padding to the full width happens in ToTensor: Paddle pads the normalised tensor with zeros.
+                    var (lw, lh) = TextLineSize(current.Width, current.Height, spec.ResizeHeight, spec.ResizeWidth);
+                    Replace(ref current, ref owned, Resampler.Resize(current, lw, lh, filter));
+                    break;
             }
 
             if (spec.CropHeight > 0)
@@ -95,6 +100,36 @@ public static class ImageTransforms
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// The whole rule from a decoded image to a model's input: <see cref="Apply"/> then
+    /// <see cref="ToTensor"/>, into <paramref name="destination"/> (3·H·W values of the spec's
+    /// <see cref="PreprocessSpec.OutputSize"/>). The training pipeline and the Classifier both use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spec has no fixed output size, or the destination has the wrong length.</exception>
+    public static void Prepare(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        var (height, width) = spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; add crop=HxW, resize=HxW, fit=HxW or textline=HxW.", nameof(spec));
+        if (destination.Length != 3 * height * width)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; preprocess spec '{spec}' gives 3×{height}×{width} = {3 * height * width}.", nameof(destination));
+        }
+
+        ApplyToTensor(image, spec, destination);
+    }
+
+    /// <summary>
+    /// PaddleOCR's text-line size (<c>resize_norm_img</c>): height <paramref name="height"/>, width
+    /// min(<paramref name="maxWidth"/>, ⌈height·w/h⌉) for a w×h image.
+    /// </summary>
+    public static (int Width, int Height) TextLineSize(int imageWidth, int imageHeight, int height, int maxWidth)
+    {
+        var ratio = imageWidth / (double)imageHeight;
+        var width = Math.Ceiling(height * ratio);
+        return (width > maxWidth ? maxWidth : Math.Max(1, (int)width), height);
     }
 
     private static void Replace(ref RgbImage current, ref bool owned, RgbImage next)
@@ -164,8 +199,52 @@ public static class ImageTransforms
     /// <summary>
     /// Writes the image as floats: ((pixel·scale) − mean) / std per channel, in the spec's channel
     /// order and layout (NCHW planes or NHWC interleaved). <paramref name="destination"/> holds 3·W·H values.
+    /// For a <see cref="ResizeMode.TextLine"/> spec (without crop) a line narrower than the spec's width
+    /// is written at the left of a W-wide tensor whose other values are 0, as PaddleOCR pads.
     /// </summary>
     public static void ToTensor(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec is { Resize: ResizeMode.TextLine, CropHeight: 0 } && image.Width < spec.ResizeWidth)
+        {
+            PaddedLine(image, spec, destination);
+            return;
+        }
+
+        Dense(image, spec, destination);
+    }
+
+    /// <summary>The image's tensor at the left of a W-wide zero tensor (NCHW: per plane row; NHWC: per row).</summary>
+    private static void PaddedLine(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        int w = image.Width, h = image.Height, full = spec.ResizeWidth;
+        if (destination.Length < 3 * h * full)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {full}×{h} text line needs {3 * h * full}.", nameof(destination));
+        }
+
+        var dense = System.Buffers.ArrayPool<float>.Shared.Rent(3 * w * h);
+        try
+        {
+            var source = dense.AsSpan(0, 3 * w * h);
+            Dense(image, spec, source);
+            destination[..(3 * h * full)].Clear();
+            var rows = spec.Nhwc ? h : 3 * h;
+            var run = spec.Nhwc ? 3 * w : w;
+            var stride = spec.Nhwc ? 3 * full : full;
+            for (var r = 0; r < rows; r++)
+            {
+                source.Slice(r * run, run).CopyTo(destination.Slice(r * stride, run));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(dense);
+        }
+    }
+
+    private static void Dense(RgbImage image, PreprocessSpec spec, Span<float> destination)
     {
         var pixels = image.Width * image.Height;
         if (destination.Length < pixels * 3)

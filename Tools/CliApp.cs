@@ -95,6 +95,8 @@ public static class CliApp
             PredictCommand.Create(context),
             PreprocessCommands.Preprocess(context),
             PreprocessCommands.AugmentPreview(context),
+            ActivationsCommand.Create(context),
+            ExplainCommand.Create(context),
             BenchCommand.Create(context),
             DemoCommand.Create(context),
         };

@@ -1,3 +1,4 @@
+using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
 
@@ -14,6 +15,9 @@ public sealed record FineTuneOptions
 
     /// <summary>Hidden widths of a new head.</summary>
     public IReadOnlyList<int> Hidden { get; init; } = [];
+
+    /// <summary>How a new head reads a backbone that ends in a feature map [N,C,H,W] (see <see cref="HeadSpec.Pool"/>).</summary>
+    public HeadPool? Pool { get; init; }
 
     /// <summary>What trains and how (empty globs and no unfreeze tensor = head only).</summary>
     public TrainingSpec Spec { get; init; } = new();

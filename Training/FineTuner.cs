@@ -19,11 +19,11 @@ namespace OnnxCnn.Training;
 /// </summary>
 public static partial class FineTuner
 {
-    /// <summary>Metadata key holding the class labels, one per line.</summary>
-    public const string LabelsKey = "onnxcnn.labels";
+    /// <summary>Metadata key holding the class labels, one per line (<see cref="MetadataKeys.Labels"/>).</summary>
+    public const string LabelsKey = MetadataKeys.Labels;
 
-    /// <summary>Metadata key holding the preprocessing spec.</summary>
-    public const string PreprocessKey = "onnxcnn.preprocess";
+    /// <summary>Metadata key holding the preprocessing spec (<see cref="MetadataKeys.Preprocess"/>).</summary>
+    public const string PreprocessKey = MetadataKeys.Preprocess;
 
     /// <summary>
     /// Runs the fine-tune (both stages when <see cref="FineTuneOptions.SecondStage"/> is set) and writes its outputs into
@@ -42,10 +42,7 @@ public static partial class FineTuner
         Validate(model, data, options);
         (model, options) = WithInputSize(model, options);
 
-        // A binary head has one output unit: its logit for the second class.
-        var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
-            : model;
+        var headed = WithNewHead(model, options, binary);
 
         // A separate validation set is evaluated whole; otherwise a split (or a K-fold's fold) of the training data.
         var validationData = options.ValidationData ?? data;

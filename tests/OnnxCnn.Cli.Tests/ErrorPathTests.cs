@@ -32,7 +32,7 @@ public class ErrorPathTests
         { "finetune: missing data", ["finetune", "--model", Tiny, "--data", Missing, "--out", "OUT", "--head", "2"], Missing },
         { "finetune: bad epochs", ["finetune", "--model", Tiny, "--data", Missing, "--out", "OUT", "--epochs", "many"], "--epochs" },
         { "eval: missing model", ["eval", Missing + ".onnx", "--data", "."], Missing + ".onnx" },
-        { "eval: missing data", ["eval", Tiny, "--data", Missing], Missing },
+        { "eval: missing data", ["eval", Tiny, "--data", Missing, "--preprocess", "resize=32x32"], Missing },
         { "predict: missing model", ["predict", Missing + ".onnx", Image], Missing + ".onnx" },
         { "predict: bad top", ["predict", Tiny, Image, "--top", "x"], "--top" },
         { "preprocess: missing image", ["preprocess", Missing + ".jpg", "--out", "OUT"], Missing + ".jpg" },
