@@ -96,6 +96,35 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
         return output;
     }
 
+    /// <summary>
+    /// <see cref="Apply(RgbImage, PreprocessSpec, int, long)"/> then <see cref="ImageTransforms.ToTensor"/>:
+    /// without colour jitter (and for a fixed-size output) the warped rows go straight into
+    /// <paramref name="destination"/> (same values).
+    /// </summary>
+    /// <returns>The size of the sample written.</returns>
+    internal (int Width, int Height) ApplyToTensor(RgbImage image, PreprocessSpec final, int epoch, long index, Span<float> destination)
+    {
+        var draw = Draw(image.Width, image.Height, epoch, index);
+        if (draw.ColourOrder.Count > 0 || final is { Resize: ResizeMode.TextLine, CropHeight: 0 })
+        {
+            // Colour jitter works on the warped bytes; a text line is padded to the spec's width by ToTensor.
+            using var output = Apply(image, final, draw);
+            ImageTransforms.ToTensor(output, final, destination);
+            return (output.Width, output.Height);
+        }
+
+        var (outW, outH, toAugmented) = FinalGeometry(image.Width, image.Height, final, draw.Crop);
+        if (destination.Length < 3 * outW * outH)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {outW}×{outH} image needs {3 * outW * outH}.");
+        }
+
+        var map = Affine.Multiply(KerasMatrix(image.Width, image.Height, draw), toAugmented);
+        var sink = new TensorSink(destination, new TensorWriter(final), outW, outH);
+        Warp.Bilinear(image, map, outW, outH, Spec.Fill, Spec.FillValue, ref sink);
+        return (outW, outH);
+    }
+
     /// <summary>Random erasing on one sample (torchvision RandomErasing: area 2–33 %, aspect 0.3–3.3, value 0), CHW or HWC.</summary>
     public void Erase(Span<float> chw, int width, int height, int epoch, long index, bool nhwc = false)
     {

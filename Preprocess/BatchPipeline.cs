@@ -236,9 +236,7 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
                 return true;
             }
 
-            using var prepared = augmenter.Apply(image, options.Preprocess, epoch, index);
-            CheckSize(item, (prepared.Width, prepared.Height), width, height, options.Preprocess);
-            ImageTransforms.ToTensor(prepared, options.Preprocess, destination);
+            CheckSize(item, augmenter.ApplyToTensor(image, options.Preprocess, epoch, index, destination), width, height, options.Preprocess);
             augmenter.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
         }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace OnnxCnn.Preprocess.Internal;
 
 /// <summary>3×3 row-major affine matrices over (row, column, 1).</summary>
@@ -25,50 +27,97 @@ internal static class Warp
     public static RgbImage Bilinear(RgbImage source, double[] map, int width, int height, FillMode fill, byte fillValue)
     {
         var output = RgbImage.Create(width, height);
-        var src = source.Pixels;
-        var w = source.Width;
-        var h = source.Height;
-        var simd = ImageTransforms.VectorWidth >= 256;
-        for (var r = 0; r < height; r++)
+        try
         {
-            var outRow = output.Row(r);
-            // Source coordinates move linearly along a row.
-            var y = (map[0] * r) + map[2];
-            var x = (map[3] * r) + map[5];
-            for (var c = 0; c < width; c++, y += map[1], x += map[4])
+            var sink = new PilResample.ImageSink(output);
+            Bilinear(source, map, width, height, fill, fillValue, ref sink);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The same warp, handing each output row to <paramref name="sink"/> (e.g. straight into a tensor).</summary>
+    public static void Bilinear<TSink>(RgbImage source, double[] map, int width, int height, FillMode fill, byte fillValue, ref TSink sink)
+        where TSink : PilResample.IRowSink, allows ref struct
+    {
+        var src = source.Pixels;
+        var mode = ImageTransforms.VectorWidth; // 0: the general loop for every pixel (the path the tests compare against)
+        var vector = mode >= 256 && WarpKernels.IsSupported;
+        var ys = ArrayPool<double>.Shared.Rent(width);
+        var xs = ArrayPool<double>.Shared.Rent(width);
+        var line = ArrayPool<byte>.Shared.Rent(width * 3);
+        try
+        {
+            for (var r = 0; r < height; r++)
             {
-                if (fill == FillMode.Constant && (y < -1e-9 || y > h - 1 + 1e-9 || x < -1e-9 || x > w - 1 + 1e-9))
+                var outRow = line.AsSpan(0, width * 3);
+                // Source coordinates move linearly along a row, by repeated addition.
+                var y = (map[0] * r) + map[2];
+                var x = (map[3] * r) + map[5];
+                for (var c = 0; c < width; c++, y += map[1], x += map[4])
                 {
-                    outRow.Slice(c * 3, 3).Fill(fillValue);
-                    continue;
+                    ys[c] = y;
+                    xs[c] = x;
                 }
 
-                var y0 = (int)Math.Floor(y);
-                var x0 = (int)Math.Floor(x);
-                var fy = y - y0;
-                var fx = x - x0;
-                if (simd && y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w && ((((y0 + 1) * w) + x0 + 1) * 3) + 4 <= src.Length)
+                if (vector)
                 {
-                    // All four neighbours inside (the fill mode plays no part): the three channels in one vector.
-                    WarpKernels.Interior(src, (((y0 * w) + x0) * 3), w * 3, fx, fy, outRow[(c * 3)..]);
-                    continue;
+                    WarpKernels.Row(src, source.Width, source.Height, ys.AsSpan(0, width), xs.AsSpan(0, width), outRow, fill, fillValue);
+                }
+                else
+                {
+                    for (var c = 0; c < width; c++)
+                    {
+                        Pixel(src, source.Width, source.Height, ys[c], xs[c], fill, fillValue, mode > 0, outRow[(c * 3)..]);
+                    }
                 }
 
-                var ya = Index(y0, h, fill);
-                var yb = Index(y0 + 1, h, fill);
-                var xa = Index(x0, w, fill);
-                var xb = Index(x0 + 1, w, fill);
-                for (var ch = 0; ch < 3; ch++)
-                {
-                    var top = (Sample(src, ya, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, ya, xb, w, ch, fillValue) * fx);
-                    var bottom = (Sample(src, yb, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, yb, xb, w, ch, fillValue) * fx);
-                    var v = (top * (1 - fy)) + (bottom * fy);
-                    outRow[(c * 3) + ch] = (byte)Math.Clamp((int)Math.Round(v), 0, 255);
-                }
+                sink.Row(r, outRow);
             }
         }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(ys);
+            ArrayPool<double>.Shared.Return(xs);
+            ArrayPool<byte>.Shared.Return(line);
+        }
+    }
 
-        return output;
+    /// <summary>One output pixel at source position (y, x): fill, the direct interior step, or the general edge-aware step.</summary>
+    internal static void Pixel(ReadOnlySpan<byte> src, int w, int h, double y, double x, FillMode fill, byte fillValue, bool direct, Span<byte> output)
+    {
+        if (fill == FillMode.Constant && (y < -1e-9 || y > h - 1 + 1e-9 || x < -1e-9 || x > w - 1 + 1e-9))
+        {
+            output[..3].Fill(fillValue);
+            return;
+        }
+
+        var y0 = (int)Math.Floor(y);
+        var x0 = (int)Math.Floor(x);
+        var fy = y - y0;
+        var fx = x - x0;
+        if (direct && y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w)
+        {
+            // All four neighbours inside: the fill mode plays no part.
+            WarpKernels.Interior(src, ((y0 * w) + x0) * 3, w * 3, fx, fy, output);
+            return;
+        }
+
+        var ya = Index(y0, h, fill);
+        var yb = Index(y0 + 1, h, fill);
+        var xa = Index(x0, w, fill);
+        var xb = Index(x0 + 1, w, fill);
+        for (var ch = 0; ch < 3; ch++)
+        {
+            var top = (Sample(src, ya, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, ya, xb, w, ch, fillValue) * fx);
+            var bottom = (Sample(src, yb, xa, w, ch, fillValue) * (1 - fx)) + (Sample(src, yb, xb, w, ch, fillValue) * fx);
+            var v = (top * (1 - fy)) + (bottom * fy);
+            output[ch] = (byte)Math.Clamp((int)Math.Round(v), 0, 255);
+        }
     }
 
     private static double Sample(ReadOnlySpan<byte> src, int row, int col, int width, int channel, byte fillValue) =>

@@ -34,6 +34,33 @@ public class DatasetTests
     }
 
     [Fact]
+    public void FromImages_FlatFolder_OneClassNamedAfterIt_SortedRecursive_OnlyImages()
+    {
+        using var dir = new TempDir();
+        var root = Path.Combine(dir.Path, "photos");
+        foreach (var file in new[] { "b.jpg", "sub/a.PNG", "notes.txt", "a.jpeg" })
+        {
+            var path = Path.Combine(root, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, [1]);
+        }
+
+        var ds = ImageDataset.FromImages(root + "/");
+        Assert.Equal(["photos"], ds.Classes);
+        Assert.Equal(["a.jpeg", "b.jpg", "sub/a.PNG"], ds.Items.Select(i => Path.GetRelativePath(root, i.Source)));
+        Assert.Equal([0, 0, 0], ds.Labels);
+    }
+
+    [Fact]
+    public void FromImages_NoImagesOrNoFolder_IsNamed()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(Path.Combine(dir.Path, "notes.txt"), [1]);
+        Assert.StartsWith($"image folder '{dir.Path}' holds no images (.jpg, .jpeg, .png)", Assert.Throws<InvalidDataException>(() => ImageDataset.FromImages(dir.Path)).Message);
+        Assert.StartsWith("image folder '/nonexistent' not found", Assert.Throws<DirectoryNotFoundException>(() => ImageDataset.FromImages("/nonexistent")).Message);
+    }
+
+    [Fact]
     public void FromCsvPixels_SignLanguageLayout_HeaderDetected_SideInferred()
     {
         using var dir = new TempDir();

@@ -78,7 +78,8 @@ internal static class GoldenOutputCases
         return values;
     }
 
-    public static float[] Augment(int width, int height, string augmentText, string specText, int samples)
+    /// <summary>Augmented samples (<paramref name="fused"/>: the warp writes straight into the tensor, as the pipeline does).</summary>
+    public static float[] Augment(int width, int height, string augmentText, string specText, int samples, bool fused = false)
     {
         var spec = PreprocessSpec.Parse(specText);
         var augmenter = new Augmenter(AugmentSpec.Parse(augmentText), seed: 7);
@@ -86,10 +87,23 @@ internal static class GoldenOutputCases
         var all = new List<float>();
         for (var index = 0; index < samples; index++)
         {
-            using var prepared = augmenter.Apply(image, spec, epoch: 1, index);
-            var values = new float[3 * prepared.Width * prepared.Height];
-            ImageTransforms.ToTensor(prepared, spec, values);
-            augmenter.Erase(values, prepared.Width, prepared.Height, epoch: 1, index, spec.Nhwc);
+            float[] values;
+            int w, h;
+            if (fused)
+            {
+                var buffer = new float[3 * 1024 * 1024];
+                (w, h) = augmenter.ApplyToTensor(image, spec, epoch: 1, index, buffer);
+                values = buffer[..(3 * w * h)];
+            }
+            else
+            {
+                using var prepared = augmenter.Apply(image, spec, epoch: 1, index);
+                (w, h) = (prepared.Width, prepared.Height);
+                values = new float[3 * w * h];
+                ImageTransforms.ToTensor(prepared, spec, values);
+            }
+
+            augmenter.Erase(values, w, h, epoch: 1, index, spec.Nhwc);
             all.AddRange(values);
         }
 

@@ -51,7 +51,7 @@ public class GoldenOutputTests
         return data;
     }
 
-    /// <summary>Every transform and augmentation case on each kernel path: 0 (scalar), 128, 256, 512 bits; transforms also fused.</summary>
+    /// <summary>Every transform and augmentation case on each kernel path (0 = scalar, 128, 256, 512 bits), stepwise and fused into the tensor.</summary>
     public static TheoryData<string, int, bool> KernelPaths()
     {
         var data = new TheoryData<string, int, bool>();
@@ -60,10 +60,7 @@ public class GoldenOutputTests
             foreach (var width in new[] { 0, 128, 256, 512 })
             {
                 data.Add(name, width, false);
-                if (name.StartsWith("transform", StringComparison.Ordinal))
-                {
-                    data.Add(name, width, true);
-                }
+                data.Add(name, width, true);
             }
         }
 
@@ -77,7 +74,7 @@ public class GoldenOutputTests
         return p[0] switch
         {
             "transform" => Transform(size[0], size[1], p[2], Enum.Parse<ResampleFilter>(p[3]), fused),
-            "augment" => Augment(size[0], size[1], p[2], p[3], samples: 4),
+            "augment" => Augment(size[0], size[1], p[2], p[3], samples: 4, fused),
             _ => await Pipeline(p[1], p[2].Length == 0 ? null : p[2]),
         };
     }
@@ -106,5 +103,33 @@ public class GoldenOutputTests
         {
             ImageTransforms.VectorWidth = before;
         }
+    }
+
+    [Fact]
+    public void ApplyToTensor_DestinationTooSmall_ThrowsNamingSizes_WritesNothing()
+    {
+        using var image = Synthetic(500, 375, 1);
+        var destination = new float[(3 * 224 * 224) - 1];
+        var e = Assert.Throws<ArgumentException>(() => ImageTransforms.ApplyToTensor(image, PreprocessSpec.ImageNet, destination));
+        Assert.Equal($"destination holds {destination.Length} values; a 224×224 image needs {3 * 224 * 224}.", e.Message);
+        Assert.All(destination, v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [InlineData("imagenet", 500, 375, 224, 224)]
+    [InlineData("fit=100x120", 500, 375, 120, 100)]
+    [InlineData("resize=64,crop=80", 500, 375, 80, 80)]
+    [InlineData("resize=300", 500, 375, 400, 300)]
+    public void ApplyToTensor_EverySpecKind_ReturnsTheSizeApplyGives(string specText, int width, int height, int outWidth, int outHeight)
+    {
+        var spec = PreprocessSpec.Parse(specText);
+        using var image = Synthetic(width, height, 2);
+        using var stepwise = ImageTransforms.Apply(image, spec);
+        var values = new float[3 * outWidth * outHeight];
+        Assert.Equal((outWidth, outHeight), ImageTransforms.ApplyToTensor(image, spec, values));
+        Assert.Equal((outWidth, outHeight), (stepwise.Width, stepwise.Height));
+        var expected = new float[values.Length];
+        ImageTransforms.ToTensor(stepwise, spec, expected);
+        Assert.Equal(expected, values);
     }
 }

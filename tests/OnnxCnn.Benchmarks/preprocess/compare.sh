@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interleaved rounds of 'onnxcnn bench preprocess' against the PIL + torchvision reference
 # (DataLoader, 2 worker processes) on the same folder, without and with augmentation; prints each
-# round and the medians of the same-run ratios. Usage:
-#   tests/OnnxCnn.Benchmarks/preprocess/compare.sh DIR [ROUNDS]
+# round and the medians of the same-run ratios. BASELINE=/other/checkout/onnxcnn adds that build
+# (e.g. an older commit) to every round, for before/after ratios. Usage:
+#   [BASELINE=…/onnxcnn] tests/OnnxCnn.Benchmarks/preprocess/compare.sh DIR [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -17,8 +18,13 @@ for round in $(seq 1 "$rounds"); do
   theirs=$(/usr/bin/python3 "$here/torchvision_bench.py" "$data" --workers 2 --no-augment | rate)
   ours_aug=$("$repo/onnxcnn" bench preprocess --data "$data" --workers 2 --augment "$augment" --json | tr -d '\n' | rate)
   theirs_aug=$(/usr/bin/python3 "$here/torchvision_bench.py" "$data" --workers 2 | rate)
-  echo "round $round: plain $ours vs $theirs, augmented $ours_aug vs $theirs_aug images/s"
-  results+=("$ours $theirs $ours_aug $theirs_aug")
+  base=0 base_aug=0
+  if [ -n "${BASELINE:-}" ]; then
+    base=$("$BASELINE" bench preprocess --data "$data" --workers 2 --json | tr -d '\n' | rate)
+    base_aug=$("$BASELINE" bench preprocess --data "$data" --workers 2 --augment "$augment" --json | tr -d '\n' | rate)
+  fi
+  echo "round $round: plain $ours vs $theirs (baseline $base), augmented $ours_aug vs $theirs_aug (baseline $base_aug) images/s"
+  results+=("$ours $theirs $ours_aug $theirs_aug $base $base_aug")
 done
 printf '%s\n' "${results[@]}" | /usr/bin/python3 -c '
 import statistics, sys
@@ -26,4 +32,8 @@ rows = [list(map(float, line.split())) for line in sys.stdin if line.strip()]
 med = lambda xs: statistics.median(xs)
 print("median plain:     onnxcnn %.1f, torchvision %.1f, ratio %.2fx" % (med([r[0] for r in rows]), med([r[1] for r in rows]), med([r[0] / r[1] for r in rows])))
 print("median augmented: onnxcnn %.1f, torchvision %.1f, ratio %.2fx" % (med([r[2] for r in rows]), med([r[3] for r in rows]), med([r[2] / r[3] for r in rows])))
+if rows[0][4] > 0:
+    print("baseline: plain %.1f (ratio to torchvision %.2fx, onnxcnn/baseline %.2fx), augmented %.1f (%.2fx, %.2fx)" % (
+        med([r[4] for r in rows]), med([r[4] / r[1] for r in rows]), med([r[0] / r[4] for r in rows]),
+        med([r[5] for r in rows]), med([r[5] / r[3] for r in rows]), med([r[2] / r[5] for r in rows])))
 '
