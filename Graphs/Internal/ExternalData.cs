@@ -107,6 +107,11 @@ internal static class ExternalData
     /// </summary>
     public static string SafePath(string baseDirectory, string location, string source, string tensor)
     {
+        if (location.Any(char.IsControl))
+        {
+            throw new InvalidDataException($"'{source}': tensor '{tensor}' names external data with a control character in its location; a location is a relative file name.");
+        }
+
         var normalized = location.Replace('\\', '/');
         if (Path.IsPathRooted(normalized) || normalized.StartsWith('/') || normalized.Split('/').Any(s => s == ".."))
         {
