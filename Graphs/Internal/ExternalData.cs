@@ -72,7 +72,7 @@ internal static class ExternalData
             var length = ParseLong(entries, "length", -1, source, tensor.Name);
             var fileLength = new FileInfo(file).Length;
             var size = TensorData.ElementSize(tensor.DataType);
-            var expected = size == 0 ? -1 : checked(tensor.Dims.Aggregate(1L, (a, b) => a * b) * size);
+            var expected = size == 0 ? -1 : TensorData.CheckedElementCount(tensor.Dims, $"'{source}'", tensor.Name) * size;
             if (length < 0)
             {
                 length = expected >= 0 ? expected : fileLength - offset;

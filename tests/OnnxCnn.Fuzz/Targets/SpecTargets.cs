@@ -10,7 +10,7 @@ namespace OnnxCnn.Fuzz.Targets;
 internal static class SpecTargets
 {
     /// <summary>Output sizes up to this many pixels are applied to an image; larger ones only parsed (the fuzzer's own memory).</summary>
-    private const long ApplyLimit = 1 << 20;
+    private const long ApplyLimit = 1 << 18;
 
     private static readonly string[] PreprocessWords = ["resize=", "fit=", "crop=", "scale=", "mean=", "std=", "order=", "layout=", "pad=", "imagenet", "caffe", "inception",
         "rgb", "bgr", "nchw", "nhwc", "x", ":", ",", "1/255", "0.5", "-1", "1e308", "1e-45", "NaN", "Infinity", "16384", "16385", "2147483647"];
@@ -45,7 +45,7 @@ internal static class SpecTargets
         var spec = PreprocessSpec.Parse(Encoding.UTF8.GetString(data));
         var text = spec.ToString();
         ImageTargets.Require(PreprocessSpec.Parse(text).ToString() == text, $"'{text}' does not parse back to itself");
-        var (w, h) = OutputSize(spec, 7, 5);
+        var (w, h) = LargestSize(spec, 7, 5);
         if (w * h > ApplyLimit)
         {
             return;
@@ -53,14 +53,15 @@ internal static class SpecTargets
 
         using var image = TestImage(7, 5);
         using var result = ImageTransforms.Apply(image, spec);
-        ImageTargets.Require(result.Width == w && result.Height == h, $"'{text}' gave {result.Width}×{result.Height}, expected {w}×{h}");
-        var tensor = new float[3 * w * h];
+        var (ow, oh) = spec.CropHeight > 0 ? (spec.CropWidth, spec.CropHeight) : ((int)w, (int)h);
+        ImageTargets.Require(result.Width == ow && result.Height == oh, $"'{text}' gave {result.Width}×{result.Height}, expected {ow}×{oh}");
+        var tensor = new float[3 * ow * oh];
         ImageTransforms.ToTensor(result, spec, tensor);
         ImageTargets.Require(tensor.All(float.IsFinite), $"'{text}' gave a non-finite value");
     }
 
-    /// <summary>The output size, worked out independently of the code under test (in 64 bits).</summary>
-    private static (long W, long H) OutputSize(PreprocessSpec spec, int width, int height)
+    /// <summary>The largest image the spec makes on the way (resize, then a crop that may pad), worked out independently of the code under test, in 64 bits.</summary>
+    private static (long W, long H) LargestSize(PreprocessSpec spec, int width, int height)
     {
         long size = spec.ResizeHeight;
         (long w, long h) = spec.Resize switch
@@ -69,7 +70,7 @@ internal static class SpecTargets
             ResizeMode.Exact or ResizeMode.Fit => ((long)spec.ResizeWidth, size),
             _ => ((long)width, (long)height),
         };
-        return spec.CropHeight > 0 ? (spec.CropWidth, spec.CropHeight) : (w, h);
+        return spec.CropHeight > 0 ? (Math.Max(w, spec.CropWidth), Math.Max(h, spec.CropHeight)) : (w, h);
     }
 
     private static void ExecuteAugment(byte[] data)
