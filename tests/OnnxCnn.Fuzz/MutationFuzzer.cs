@@ -174,7 +174,7 @@ public sealed partial class MutationFuzzer(FuzzTarget target, string corpusFolde
     {
         var frames = new StackTrace(e, fNeedFileInfo: false).GetFrames().Take(3)
             .Select(f => $"{f.GetMethod()?.DeclaringType?.Name}.{f.GetMethod()?.Name}+{f.GetILOffset()}");
-        var reason = CodecReason().Match(e.Message) is { Success: true } m ? " " + Normalize(m.Groups[1].Value, 60) : "";
+        var reason = CodecReason().Match(e.Message) is { Success: true } m ? " " + Normalize(Hex().Replace(m.Groups[1].Value, "0x?"), 40) : "";
         return $"{e.GetType().Name} at {string.Join(" < ", frames)}{reason}";
     }
 
@@ -191,6 +191,9 @@ public sealed partial class MutationFuzzer(FuzzTarget target, string corpusFolde
 
     [GeneratedRegex(@"(?:cannot be decoded|is truncated): (.*)$")]
     private static partial Regex CodecReason();
+
+    [GeneratedRegex(@"0x[0-9a-fA-F]+")]
+    private static partial Regex Hex();
 
     [GeneratedRegex(@"'[^']*'")]
     private static partial Regex Quoted();
