@@ -56,7 +56,15 @@ internal static class ExternalData
                 continue;
             }
 
-            var entries = tensor.ExternalData.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in tensor.ExternalData)
+            {
+                if (!entries.TryAdd(entry.Key, entry.Value))
+                {
+                    throw new InvalidDataException($"'{source}': tensor '{tensor.Name}' gives external data key '{entry.Key}' twice.");
+                }
+            }
+
             if (!entries.TryGetValue("location", out var location) || location.Length == 0)
             {
                 throw new InvalidDataException($"'{source}': tensor '{tensor.Name}' is stored externally but names no location.");

@@ -69,6 +69,42 @@ public sealed partial class MutationFuzzer(FuzzTarget target, string corpusFolde
         return new FuzzReport(target.Name, executions, corpus.Count, corpus.Values.Sum(v => (long)v.Length), findings.Count, clock.Elapsed.TotalSeconds, seed);
     }
 
+    /// <summary>
+    /// Shrinks a corpus folder to the smallest input per outcome, keeping the named seeds (files
+    /// whose names are not hashes); returns (files before, files after, bytes after).
+    /// </summary>
+    public (int Before, int After, long Bytes) Minimize()
+    {
+        warm = true;
+        var files = Directory.GetFiles(corpusFolder).Order(StringComparer.Ordinal).ToArray();
+        var best = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var name = Path.GetFileName(file);
+            var outcome = Execute(File.ReadAllBytes(file)) ?? "finding:" + name;
+            if (!IsHashName(name))
+            {
+                continue; // seeds stay
+            }
+
+            if (!best.TryGetValue(outcome, out var kept) || new FileInfo(file).Length < new FileInfo(kept).Length)
+            {
+                best[outcome] = file;
+            }
+        }
+
+        var keep = best.Values.ToHashSet(StringComparer.Ordinal);
+        foreach (var file in files.Where(f => IsHashName(Path.GetFileName(f)) && !keep.Contains(f)))
+        {
+            File.Delete(file);
+        }
+
+        var left = Directory.GetFiles(corpusFolder);
+        return (files.Length, left.Length, left.Sum(f => new FileInfo(f).Length));
+    }
+
+    private static bool IsHashName(string name) => name.Length == 16 && name.All(char.IsAsciiHexDigitLower);
+
     /// <summary>Runs one input: its outcome signature, or null when it was a bug (recorded as a finding).</summary>
     private string? Execute(byte[] input)
     {
@@ -174,8 +210,16 @@ public sealed partial class MutationFuzzer(FuzzTarget target, string corpusFolde
     {
         var frames = new StackTrace(e, fNeedFileInfo: false).GetFrames().Take(3)
             .Select(f => $"{f.GetMethod()?.DeclaringType?.Name}.{f.GetMethod()?.Name}+{f.GetILOffset()}");
-        var reason = CodecReason().Match(e.Message) is { Success: true } m ? " " + Normalize(Hex().Replace(m.Groups[1].Value, "0x?"), 40) : "";
+        var reason = CodecReason().Match(e.Message) is { Success: true } m ? " " + CodecWords(m.Groups[1].Value) : "";
         return $"{e.GetType().Name} at {string.Join(" < ", frames)}{reason}";
+    }
+
+    /// <summary>A codec's reason without what it quotes of the input: the text after its last colon, without bracketed bytes, numbers or hex.</summary>
+    private static string CodecWords(string reason)
+    {
+        var colon = reason.LastIndexOf(": ", StringComparison.Ordinal);
+        var text = Bracketed().Replace(Hex().Replace(colon >= 0 ? reason[(colon + 2)..] : reason, "0x?"), "");
+        return Normalize(text, 40);
     }
 
     private static string Normalize(string message, int length = 140)
@@ -191,6 +235,9 @@ public sealed partial class MutationFuzzer(FuzzTarget target, string corpusFolde
 
     [GeneratedRegex(@"(?:cannot be decoded|is truncated): (.*)$")]
     private static partial Regex CodecReason();
+
+    [GeneratedRegex(@"\[[^\]]*\]")]
+    private static partial Regex Bracketed();
 
     [GeneratedRegex(@"0x[0-9a-fA-F]+")]
     private static partial Regex Hex();

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using OnnxCnn.Fuzz;
 
-// onnxcnn-fuzz: list | seeds TARGET DIR | mutate TARGET [SECONDS] [SEED] | replay TARGET [DIR] | afl TARGET
+// OnnxCnn.Fuzz: list | seeds TARGET DIR | mutate TARGET [SECONDS] [SEED] | minimize TARGET | replay TARGET [DIR] | afl TARGET
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: OnnxCnn.Fuzz list | seeds TARGET DIR | mutate TARGET [SECONDS] [SEED] | replay TARGET [DIR] | afl TARGET");
+    Console.WriteLine("usage: OnnxCnn.Fuzz list | seeds TARGET DIR | mutate TARGET [SECONDS] [SEED] | minimize TARGET | replay TARGET [DIR] | afl TARGET");
     return 0;
 }
 
@@ -37,6 +37,15 @@ try
             var report = new MutationFuzzer(target, FuzzTargets.CorpusFolder(target.Name), findings, seed).Run(TimeSpan.FromSeconds(seconds), Console.Out);
             Console.WriteLine(JsonSerializer.Serialize(report));
             return report.Findings == 0 ? 0 : 1;
+        }
+
+        case "minimize":
+        {
+            var target = FuzzTargets.Get(args[1]);
+            var findings = Path.Combine(TestUtilitiesRoot(), "artifacts", "fuzz", target.Name);
+            var (before, after, bytes) = new MutationFuzzer(target, FuzzTargets.CorpusFolder(target.Name), findings, 0).Minimize();
+            Console.WriteLine($"{target.Name}: {before} inputs → {after} ({bytes} bytes), one per outcome plus the seeds");
+            return 0;
         }
 
         case "replay":
@@ -74,7 +83,7 @@ try
         }
 
         default:
-            Console.Error.WriteLine($"error: unknown mode '{args[0]}' (list, seeds, mutate, replay, afl)");
+            Console.Error.WriteLine($"error: unknown mode '{args[0]}' (list, seeds, mutate, minimize, replay, afl)");
             return 2;
     }
 }

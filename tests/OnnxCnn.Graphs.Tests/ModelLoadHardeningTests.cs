@@ -18,6 +18,20 @@ public class ModelLoadHardeningTests
     }
 
     [Fact]
+    public void Load_ExternalDataKeyGivenTwice_IsInvalidData()
+    {
+        // Was an ArgumentException from ToDictionary (found fuzzing checkpoint loading).
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("weights.bin"), new byte[16]);
+        var model = External("weights.bin", [4]);
+        model.Graph.Initializer[0].ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "0" });
+        model.Graph.Initializer[0].ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "4" });
+        var path = Save(dir, model);
+        var e = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(path));
+        Assert.Equal($"'{path}': tensor 'W' gives external data key 'offset' twice.", e.Message);
+    }
+
+    [Fact]
     public void Load_ExternalTensorWhoseShapeOverflows_IsInvalidData()
     {
         // The element count overflowed (unchecked) before being multiplied (checked): an OverflowException, or a wrong size.
