@@ -1,4 +1,5 @@
 using OnnxCnn.Runtime.Internal;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime;
 
@@ -10,7 +11,7 @@ namespace OnnxCnn.Runtime;
 /// </summary>
 public sealed class DeviceAllocator : IDisposable
 {
-    private readonly OrtHandle? allocator;
+    private readonly Ort.OrtAllocator? allocator;
 
     /// <summary>An allocator for <paramref name="session"/>'s device (<see cref="InferenceSession.Device"/>).</summary>
     public DeviceAllocator(InferenceSession session)
@@ -20,8 +21,8 @@ public sealed class DeviceAllocator : IDisposable
         if (Device.Kind == DeviceKind.Cuda)
         {
             // The session's own CUDA allocator (its arena), found by the device in the memory info.
-            using var info = Api.CreateMemoryInfo("Cuda", 1 /* OrtArenaAllocator */, Device.Id, 0 /* OrtMemTypeDefault */);
-            allocator = Api.CreateAllocator(session.Handle, info);
+            using var info = DeviceMemory.Cuda(Device.Id, Ort.OrtAllocatorType.ArenaAllocator);
+            allocator = OrtErrors.Call(() => new Ort.OrtAllocator(session.OrtSession, info));
         }
     }
 
@@ -40,7 +41,7 @@ public sealed class DeviceAllocator : IDisposable
             return Tensor<T>.Create(shape);
         }
 
-        var value = Api.CreateTensor(allocator, shape, (int)TensorElementTypes.Of<T>());
+        var value = OrtErrors.Call(() => Ort.OrtValue.CreateAllocatedTensorValue(allocator, (Ort.Tensors.TensorElementType)TensorElementTypes.Of<T>(), shape));
         return OrtValues.ToTensor(value, "device tensor").As<T>();
     }
 

@@ -1,34 +1,35 @@
-using System.Runtime.InteropServices;
 using OnnxCnn.Runtime.Internal;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime;
 
 /// <summary>
-/// An ONNX model loaded into ONNX Runtime. <see cref="Run(IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyList{string}?, CancellationToken)"/>
+/// An ONNX model loaded into ONNX Runtime: ORT's own <see cref="Ort.InferenceSession"/>
+/// (<see cref="OrtSession"/>) with OnnxCnn's device policy, input checks that name the input, and
+/// pooled tensors handed over without a copy.
+/// <see cref="Run(IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyList{string}?, CancellationToken)"/>
 /// is safe to call from many threads at once (ORT sessions are).
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+public sealed class InferenceSession : IDisposable
 {
-    private readonly OrtHandle session;
+    private readonly Ort.InferenceSession session;
+    private readonly Ort.RunOptions defaultRunOptions;
     private readonly Dictionary<string, int> inputIndex;
     private readonly Dictionary<string, int> outputIndex;
-    private readonly nint[] inputNamePtrs;
-    private readonly nint[] outputNamePtrs;
     private readonly Lazy<ModelMetadata> metadata;
     private bool disposed;
 
-    private InferenceSession(OrtHandle session, ExecutionDevice device, string? path)
+    private InferenceSession(Ort.InferenceSession session, ExecutionDevice device, string? path)
     {
         this.session = session;
         Device = device;
         ModelPath = path;
-        Inputs = ReadMetadata(Api.GetInputCount(session), i => Api.GetInputName(session, i), i => Api.GetInputTypeInfo(session, i));
-        Outputs = ReadMetadata(Api.GetOutputCount(session), i => Api.GetOutputName(session, i), i => Api.GetOutputTypeInfo(session, i));
+        Inputs = ReadMetadata(session.InputNames, session.InputMetadata);
+        Outputs = ReadMetadata(session.OutputNames, session.OutputMetadata);
         inputIndex = Inputs.Select((m, i) => (m.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
         outputIndex = Outputs.Select((m, i) => (m.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
-        inputNamePtrs = Inputs.Select(m => Marshal.StringToCoTaskMemUTF8(m.Name)).ToArray();
-        outputNamePtrs = Outputs.Select(m => Marshal.StringToCoTaskMemUTF8(m.Name)).ToArray();
         metadata = new Lazy<ModelMetadata>(ReadModelMetadata);
+        defaultRunOptions = new Ort.RunOptions();
     }
 
     /// <summary>The model's inputs, in graph order.</summary>
@@ -46,73 +47,106 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>Producer, graph name, description, version and custom metadata.</summary>
     public ModelMetadata Metadata => metadata.Value;
 
-    internal OrtHandle Handle => session;
+    /// <summary>
+    /// ORT's own session, for what OnnxCnn does not wrap (profiling, memory infos, ORT's other
+    /// <c>Run</c> overloads). It belongs to this object: do not dispose it.
+    /// </summary>
+    public Ort.InferenceSession OrtSession
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return session;
+        }
+    }
 
-    /// <summary>Loads a model file.</summary>
+    /// <summary>Run options shared by runs that cannot be cancelled (ORT only reads them).</summary>
+    internal Ort.RunOptions DefaultRunOptions => defaultRunOptions;
+
+    /// <summary>Loads a model file with OnnxCnn's session settings and device policy.</summary>
     public static InferenceSession Open(string path, SessionOptions? options = null)
+    {
+        RequireFile(path);
+        var (native, device) = (options ?? new SessionOptions()).Build();
+        using (native)
+        {
+            return Create(() => new Ort.InferenceSession(path, native), device, path);
+        }
+    }
+
+    /// <summary>
+    /// Loads a model file with the caller's own ORT options: any execution provider (TensorRT,
+    /// OpenVINO, DirectML, CoreML …) and any ORT setting. OnnxCnn's device policy is not applied,
+    /// so <see cref="Device"/> is <see cref="ExecutionDevice.Cpu"/> and tensors from a
+    /// <see cref="DeviceAllocator"/> are host tensors. The options stay the caller's.
+    /// </summary>
+    public static InferenceSession Open(string path, Ort.SessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        RequireFile(path);
+        _ = OrtEnvironment.Env;
+        return Create(() => new Ort.InferenceSession(path, options), ExecutionDevice.Cpu, path);
+    }
+
+    /// <summary>
+    /// Loads a model from bytes (external data, if any, is resolved from the working folder).
+    /// ORT's managed API takes an array, so the bytes are copied once for the load.
+    /// </summary>
+    public static InferenceSession FromBytes(ReadOnlySpan<byte> model, SessionOptions? options = null)
+    {
+        var bytes = model.ToArray();
+        var (native, device) = (options ?? new SessionOptions()).Build();
+        using (native)
+        {
+            return Create(() => new Ort.InferenceSession(bytes, native), device, null);
+        }
+    }
+
+    /// <summary>Loads a model from bytes with the caller's own ORT options (see <see cref="Open(string, Ort.SessionOptions)"/>).</summary>
+    public static InferenceSession FromBytes(ReadOnlySpan<byte> model, Ort.SessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var bytes = model.ToArray();
+        _ = OrtEnvironment.Env;
+        return Create(() => new Ort.InferenceSession(bytes, options), ExecutionDevice.Cpu, null);
+    }
+
+    private static void RequireFile(string path)
     {
         if (!File.Exists(path))
         {
             throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile, $"model file '{path}' not found.");
         }
-
-        return Create(options, o => Api.CreateSession(OrtEnvironment.Handle, path, o), path);
     }
 
-    /// <summary>Loads a model from bytes (external data, if any, is resolved from the working folder).</summary>
-    public static InferenceSession FromBytes(ReadOnlySpan<byte> model, SessionOptions? options = null)
+    private static InferenceSession Create(Func<Ort.InferenceSession> create, ExecutionDevice device, string? path)
     {
-        // ORT reads the bytes only during the call: pin them instead of copying (models can be 500 MB).
-        fixed (byte* data = model)
+        var native = OrtErrors.Call(create, $"cannot load model {(path is null ? "from bytes" : $"'{path}'")}");
+        try
         {
-            var address = (nint)data;
-            var length = model.Length;
-            return Create(options, o => Api.CreateSession(OrtEnvironment.Handle, new ReadOnlySpan<byte>((void*)address, length), o), null);
+            return new InferenceSession(native, device, path);
+        }
+        catch
+        {
+            native.Dispose();
+            throw;
         }
     }
 
-    private static InferenceSession Create(SessionOptions? options, Func<OrtHandle, OrtHandle> create, string? path)
+    private static NodeMetadata[] ReadMetadata(IReadOnlyList<string> names, IReadOnlyDictionary<string, Ort.NodeMetadata> metadata)
     {
-        var (native, device) = (options ?? new SessionOptions()).Build();
-        using (native)
+        var result = new NodeMetadata[names.Count];
+        for (var i = 0; i < names.Count; i++)
         {
-            OrtHandle handle;
-            try
+            var m = metadata[names[i]];
+            if (!m.IsTensor)
             {
-                handle = create(native);
-            }
-            catch (OnnxRuntimeException e)
-            {
-                throw new OnnxRuntimeException(e.Code, $"cannot load model {(path is null ? "from bytes" : $"'{path}'")}: {e.Message}", e);
-            }
-
-            try
-            {
-                return new InferenceSession(handle, device, path);
-            }
-            catch
-            {
-                handle.Dispose();
-                throw;
-            }
-        }
-    }
-
-    private static NodeMetadata[] ReadMetadata(int count, Func<int, string> name, Func<int, OrtHandle> typeInfo)
-    {
-        var result = new NodeMetadata[count];
-        for (var i = 0; i < count; i++)
-        {
-            using var info = typeInfo(i);
-            var n = name(i);
-            if (Api.GetOnnxType(info) != 1)
-            {
-                result[i] = new NodeMetadata(n, false, TensorElementType.Undefined, [], []);
+                result[i] = new NodeMetadata(names[i], false, TensorElementType.Undefined, [], []);
                 continue;
             }
 
-            var (type, dims, symbols) = Api.ReadTensorInfo(Api.CastToTensorInfo(info));
-            result[i] = new NodeMetadata(n, true, (TensorElementType)type, dims, symbols);
+            var symbols = m.SymbolicDimensions.Select(d => string.IsNullOrEmpty(d) ? null : d).ToArray();
+            result[i] = new NodeMetadata(names[i], true, (TensorElementType)m.ElementDataType, [.. m.Dimensions.Select(d => (long)d)], symbols);
         }
 
         return result;
@@ -120,9 +154,8 @@ public sealed unsafe class InferenceSession : IDisposable
 
     private ModelMetadata ReadModelMetadata()
     {
-        using var m = Api.GetModelMetadata(session);
-        return new ModelMetadata(Api.MetadataProducer(m), Api.MetadataGraphName(m), Api.MetadataDescription(m),
-            Api.MetadataVersion(m), Api.MetadataCustomMap(m));
+        var m = session.ModelMetadata;
+        return new ModelMetadata(m.ProducerName, m.GraphName, m.Description, m.Version, m.CustomMetadataMap);
     }
 
     /// <summary>The input named <paramref name="name"/>; an exception listing the inputs if there is none.</summary>
@@ -153,31 +186,34 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         var inputList = inputs as IReadOnlyList<KeyValuePair<string, Tensor>> ?? inputs.ToArray();
         var outputs = ResolveOutputs(outputNames);
-        var values = new nint[outputs.Length];
-        RunCore(inputList, outputs, values, cancellationToken);
+        var (names, values) = PrepareInputs(inputList);
+        var wanted = outputs.Select(i => Outputs[i].Name).ToArray();
+        var produced = RunScope.Invoke(defaultRunOptions, cancellationToken, o => session.Run(o, names, values, wanted));
+        GC.KeepAlive(inputList);
         var result = new KeyValuePair<string, Tensor>[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++)
+        var index = 0;
+        try
         {
-            var name = Outputs[outputs[i]].Name;
-            var handle = new OrtHandle(values[i], Api.IdxReleaseValue);
-            try
+            // The tensors take over ORT's values; the collection itself is not disposed.
+            foreach (var value in produced)
             {
-                result[i] = new(name, OrtValues.ToTensor(handle, name));
+                result[index] = new(wanted[index], OrtValues.ToTensor(value, wanted[index]));
+                index++;
             }
-            catch
+        }
+        catch
+        {
+            foreach (var value in produced.Skip(index + 1))
             {
-                for (var j = i + 1; j < outputs.Length; j++)
-                {
-                    new OrtHandle(values[j], Api.IdxReleaseValue).Dispose();
-                }
-
-                foreach (var done in result.Take(i))
-                {
-                    done.Value.Dispose();
-                }
-
-                throw;
+                value.Dispose();
             }
+
+            foreach (var done in result.Take(index))
+            {
+                done.Value.Dispose();
+            }
+
+            throw;
         }
 
         return new RunResult(result);
@@ -191,26 +227,33 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         var inputList = inputs as IReadOnlyList<KeyValuePair<string, Tensor>> ?? inputs.ToArray();
         var outputList = outputs as IReadOnlyList<KeyValuePair<string, Tensor>> ?? outputs.ToArray();
-        var indices = new int[outputList.Count];
-        var values = new nint[outputList.Count];
+        var outputNames = new string[outputList.Count];
+        var outputValues = new Ort.OrtValue[outputList.Count];
         for (var i = 0; i < outputList.Count; i++)
         {
             var (name, tensor) = outputList[i];
-            if (!outputIndex.TryGetValue(name, out indices[i]))
+            if (!outputIndex.TryGetValue(name, out var index))
             {
                 throw new ArgumentException($"model has no output '{name}'; its outputs are: {string.Join(", ", Outputs.Select(x => x.Name))}.");
             }
 
-            var meta = Outputs[indices[i]];
+            var meta = Outputs[index];
             if (meta.ElementType != tensor.ElementType)
             {
                 throw new ArgumentException($"output '{name}' is {meta.ElementType.Name()}{meta.ShapeText}; the tensor given for it is {tensor.ElementType.Name()}.");
             }
 
-            values[i] = tensor.OrtValue.Pointer;
+            outputNames[i] = name;
+            outputValues[i] = tensor.OrtValue;
         }
 
-        RunCore(inputList, indices, values, cancellationToken);
+        var (names, values) = PrepareInputs(inputList);
+        RunScope.Invoke(defaultRunOptions, cancellationToken, o =>
+        {
+            session.Run(o, names, values, outputNames, outputValues);
+            return 0;
+        });
+        GC.KeepAlive(inputList);
         GC.KeepAlive(outputList);
     }
 
@@ -281,39 +324,19 @@ public sealed unsafe class InferenceSession : IDisposable
         return indices;
     }
 
-    private void RunCore(IReadOnlyList<KeyValuePair<string, Tensor>> inputs, int[] outputs, nint[] outputValues, CancellationToken cancellationToken)
+    private (string[] Names, Ort.OrtValue[] Values) PrepareInputs(IReadOnlyList<KeyValuePair<string, Tensor>> inputs)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        cancellationToken.ThrowIfCancellationRequested();
         var indices = ValidateInputs(inputs);
-        var inputNames = stackalloc nint[inputs.Count];
-        var inputValues = stackalloc nint[inputs.Count];
+        var names = new string[inputs.Count];
+        var values = new Ort.OrtValue[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
-            inputNames[i] = inputNamePtrs[indices[i]];
-            inputValues[i] = inputs[i].Value.OrtValue.Pointer;
+            names[i] = Inputs[indices[i]].Name;
+            values[i] = inputs[i].Value.OrtValue;
         }
 
-        var outputNames = stackalloc nint[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++)
-        {
-            outputNames[i] = outputNamePtrs[outputs[i]];
-        }
-
-        using var terminator = RunTerminator.For(cancellationToken);
-        fixed (nint* outs = outputValues)
-        {
-            try
-            {
-                Api.Run(session, terminator.Pointer, inputNames, inputValues, inputs.Count, outputNames, outputs.Length, outs);
-            }
-            catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("the run was cancelled.", cancellationToken);
-            }
-        }
-
-        GC.KeepAlive(inputs);
+        return (names, values);
     }
 
     /// <summary>Releases the native session.</summary>
@@ -325,10 +348,7 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         disposed = true;
+        defaultRunOptions.Dispose();
         session.Dispose();
-        foreach (var p in inputNamePtrs.Concat(outputNamePtrs))
-        {
-            Marshal.FreeCoTaskMem(p);
-        }
     }
 }

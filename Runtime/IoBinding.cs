@@ -1,23 +1,28 @@
 using OnnxCnn.Runtime.Internal;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime;
 
 /// <summary>
 /// Inputs and outputs bound to a session once and run many times: outputs can be preallocated
 /// tensors or left for ORT to allocate on a device (e.g. kept on the GPU between training steps).
-/// Not thread-safe: use one binding per thread.
+/// Not thread-safe: use one binding per thread. Over ORT's own <see cref="Ort.OrtIoBinding"/>
+/// (<see cref="OrtBinding"/>), with inputs checked against the model and bound tensors kept alive.
 /// </summary>
 public sealed class IoBinding : IDisposable
 {
     private readonly InferenceSession session;
-    private readonly OrtHandle binding;
+    private readonly Ort.OrtIoBinding binding;
     private readonly Dictionary<string, Tensor> keepAlive = new(StringComparer.Ordinal);
 
     internal IoBinding(InferenceSession session)
     {
         this.session = session;
-        binding = Api.CreateIoBinding(session.Handle);
+        binding = OrtErrors.Call(session.OrtSession.CreateIoBinding);
     }
+
+    /// <summary>ORT's own binding (owned by this object: do not dispose it).</summary>
+    public Ort.OrtIoBinding OrtBinding => binding;
 
     /// <summary>Binds an input (host or device tensor); checked against the model like <c>Run</c>'s inputs.</summary>
     public void BindInput(string name, Tensor tensor)
@@ -28,7 +33,7 @@ public sealed class IoBinding : IDisposable
             throw new ArgumentException($"input '{name}' expects {meta.ElementType.Name()}{meta.ShapeText}, got {tensor.ElementType.Name()}{tensor.ShapeText}.");
         }
 
-        Api.BindInput(binding, Api.Utf8Z(name), tensor.OrtValue);
+        Call(() => binding.BindInput(name, tensor.OrtValue));
         keepAlive["in:" + name] = tensor;
     }
 
@@ -36,7 +41,7 @@ public sealed class IoBinding : IDisposable
     public void BindOutput(string name, Tensor tensor)
     {
         RequireOutput(name);
-        Api.BindOutput(binding, Api.Utf8Z(name), tensor.OrtValue);
+        Call(() => binding.BindOutput(name, tensor.OrtValue));
         keepAlive["out:" + name] = tensor;
     }
 
@@ -44,35 +49,53 @@ public sealed class IoBinding : IDisposable
     public void BindOutputToDevice(string name, ExecutionDevice device)
     {
         RequireOutput(name);
-        using var info = device.Kind == DeviceKind.Cuda
-            ? Api.CreateMemoryInfo("Cuda", 0, device.Id, 0)
-            : Api.CreateCpuMemoryInfo();
-        Api.BindOutputToDevice(binding, Api.Utf8Z(name), info);
+        if (device.Kind != DeviceKind.Cuda)
+        {
+            // ORT's default CPU memory info is shared: never disposed here.
+            Call(() => binding.BindOutputToDevice(name, Ort.OrtMemoryInfo.DefaultInstance));
+            return;
+        }
+
+        // ORT copies the memory info into the binding, so this one can go right after.
+        using var info = DeviceMemory.Cuda(device.Id, Ort.OrtAllocatorType.DeviceAllocator);
+        Call(() => binding.BindOutputToDevice(name, info));
     }
 
     /// <summary>Runs the session on the bound values.</summary>
     public void Run(CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var terminator = RunTerminator.For(cancellationToken);
-        try
+        RunScope.Invoke(session.DefaultRunOptions, cancellationToken, o =>
         {
-            Api.RunWithBinding(session.Handle, terminator.Pointer, binding);
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException("the run was cancelled.", cancellationToken);
-        }
+            session.OrtSession.RunWithBinding(o, binding);
+            return 0;
+        });
     }
 
     /// <summary>The bound outputs after a run (new references; dispose the result).</summary>
     public RunResult GetOutputs()
     {
-        var outputs = Api.GetBoundOutputs(binding);
+        var outputs = BoundOutputs();
         var items = new KeyValuePair<string, Tensor>[outputs.Length];
         for (var i = 0; i < outputs.Length; i++)
         {
-            items[i] = new(outputs[i].Name, OrtValues.ToTensor(outputs[i].Value, outputs[i].Name));
+            try
+            {
+                items[i] = new(outputs[i].Name, OrtValues.ToTensor(outputs[i].Value, outputs[i].Name));
+            }
+            catch
+            {
+                foreach (var (_, value) in outputs.Skip(i + 1))
+                {
+                    value.Dispose();
+                }
+
+                foreach (var (_, tensor) in items.Take(i))
+                {
+                    tensor.Dispose();
+                }
+
+                throw;
+            }
         }
 
         return new RunResult(items);
@@ -86,7 +109,7 @@ public sealed class IoBinding : IDisposable
     public RunResult GetOutputs(IEnumerable<string> names)
     {
         var wanted = names.ToHashSet(StringComparer.Ordinal);
-        var outputs = Api.GetBoundOutputs(binding);
+        var outputs = BoundOutputs();
         var items = new List<KeyValuePair<string, Tensor>>(wanted.Count);
         try
         {
@@ -104,9 +127,12 @@ public sealed class IoBinding : IDisposable
         }
         catch
         {
-            foreach (var (_, value) in outputs)
+            foreach (var (name, value) in outputs)
             {
-                value.Dispose();
+                if (!items.Any(i => i.Key == name))
+                {
+                    value.Dispose();
+                }
             }
 
             foreach (var (_, tensor) in items)
@@ -121,15 +147,15 @@ public sealed class IoBinding : IDisposable
     }
 
     /// <summary>Waits for device copies of bound inputs.</summary>
-    public void SynchronizeInputs() => Api.SynchronizeBoundInputs(binding);
+    public void SynchronizeInputs() => Call(binding.SynchronizeBoundInputs);
 
     /// <summary>Waits for device outputs to be ready.</summary>
-    public void SynchronizeOutputs() => Api.SynchronizeBoundOutputs(binding);
+    public void SynchronizeOutputs() => Call(binding.SynchronizeBoundOutputs);
 
     /// <summary>Unbinds every input.</summary>
     public void ClearInputs()
     {
-        Api.ClearBoundInputs(binding);
+        binding.ClearBoundInputs();
         foreach (var key in keepAlive.Keys.Where(k => k.StartsWith("in:", StringComparison.Ordinal)).ToList())
         {
             keepAlive.Remove(key);
@@ -139,12 +165,26 @@ public sealed class IoBinding : IDisposable
     /// <summary>Unbinds every output.</summary>
     public void ClearOutputs()
     {
-        Api.ClearBoundOutputs(binding);
+        binding.ClearBoundOutputs();
         foreach (var key in keepAlive.Keys.Where(k => k.StartsWith("out:", StringComparison.Ordinal)).ToList())
         {
             keepAlive.Remove(key);
         }
     }
+
+    /// <summary>The bound outputs with their names, in binding order (new values the caller owns).</summary>
+    private (string Name, Ort.OrtValue Value)[] BoundOutputs()
+    {
+        var names = OrtErrors.Call(binding.GetOutputNames);
+        var values = OrtErrors.Call(binding.GetOutputValues);
+        return [.. names.Zip(values)];
+    }
+
+    private static void Call(Action action) => OrtErrors.Call(() =>
+    {
+        action();
+        return 0;
+    });
 
     private void RequireOutput(string name)
     {

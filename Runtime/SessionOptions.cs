@@ -1,30 +1,39 @@
 using OnnxCnn.Runtime.Internal;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime;
 
-/// <summary>ORT's graph optimisation levels.</summary>
+/// <summary>
+/// ORT's graph optimisation levels: a thin mapping of <see cref="Ort.GraphOptimizationLevel"/> (same
+/// numbers) with .NET-style names, so code that sets it does not need ORT's namespace.
+/// </summary>
 public enum GraphOptimizationLevel
 {
     /// <summary>No optimisation.</summary>
-    None = 0,
+    None = Ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
     /// <summary>Semantics-preserving basic rewrites (constant folding, redundant node removal).</summary>
-    Basic = 1,
+    Basic = Ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
     /// <summary>Basic plus complex fusions.</summary>
-    Extended = 2,
+    Extended = Ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     /// <summary>Everything, including layout optimisations (the default).</summary>
-    All = 99,
+    All = Ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
 
-/// <summary>Whether ORT runs independent nodes one after another or in parallel.</summary>
+/// <summary>Whether ORT runs independent nodes one after another or in parallel (a thin mapping of <see cref="Ort.ExecutionMode"/>).</summary>
 public enum ExecutionMode
 {
     /// <summary>One node at a time (intra-op threads still parallelise each node).</summary>
-    Sequential = 0,
+    Sequential = Ort.ExecutionMode.ORT_SEQUENTIAL,
     /// <summary>Independent nodes in parallel on the inter-op pool.</summary>
-    Parallel = 1,
+    Parallel = Ort.ExecutionMode.ORT_PARALLEL,
 }
 
-/// <summary>How a session is built. Defaults follow ONNX Runtime's own.</summary>
+/// <summary>
+/// How OnnxCnn builds a session: the device policy (<see cref="Device"/>) and the settings OnnxCnn
+/// uses. Defaults follow ONNX Runtime's own. An app that needs another execution provider
+/// (TensorRT, OpenVINO, DirectML, CoreML …) or any ORT setting not here passes its own
+/// <see cref="Ort.SessionOptions"/> to <see cref="InferenceSession.Open(string, Ort.SessionOptions)"/>.
+/// </summary>
 public sealed class SessionOptions
 {
     /// <summary>A copy with its own dictionaries (for sessions that need one setting changed).</summary>
@@ -75,90 +84,65 @@ public sealed class SessionOptions
     /// <summary>Extra CUDA provider options (V2 keys such as <c>cudnn_conv_algo_search</c>); device_id comes from <see cref="Device"/>.</summary>
     public IDictionary<string, string> CudaOptions { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Builds the native options; returns them and the device actually chosen.</summary>
-    internal (OrtHandle Options, ExecutionDevice Device) Build()
+    /// <summary>
+    /// ORT's own options for these settings, with the execution provider the device policy chose
+    /// (CUDA through the V2 provider options; under <c>auto</c> CPU after one notice when CUDA
+    /// cannot load), and that device. For an app that wants OnnxCnn's policy plus ORT settings of
+    /// its own; the caller disposes the options after creating its session.
+    /// </summary>
+    public (Ort.SessionOptions Options, ExecutionDevice Device) ToOrtOptions() => Build();
+
+    internal (Ort.SessionOptions Options, ExecutionDevice Device) Build()
     {
         if (IntraOpThreads < 0 || InterOpThreads < 0)
         {
             throw new ArgumentException($"thread counts must be >= 0 (intra-op {IntraOpThreads}, inter-op {InterOpThreads}).");
         }
 
-        var options = Api.CreateSessionOptions();
+        _ = OrtEnvironment.Env;
+        var options = new Ort.SessionOptions();
         try
         {
-            Api.SetIntraOpThreads(options, IntraOpThreads);
-            Api.SetInterOpThreads(options, InterOpThreads);
-            Api.SetGraphOptimizationLevel(options, (int)OptimizationLevel);
-            Api.SetExecutionMode(options, (int)ExecutionMode);
-            Api.SetMemoryPattern(options, MemoryPattern);
-            Api.SetCpuMemArena(options, CpuMemoryArena);
+            options.IntraOpNumThreads = IntraOpThreads;
+            options.InterOpNumThreads = InterOpThreads;
+            options.GraphOptimizationLevel = (Ort.GraphOptimizationLevel)OptimizationLevel;
+            options.ExecutionMode = (Ort.ExecutionMode)ExecutionMode;
+            options.EnableMemoryPattern = MemoryPattern;
+            options.EnableCpuMemArena = CpuMemoryArena;
             if (LogLevel is { } level)
             {
-                Api.SetLogSeverity(options, (int)level);
+                options.LogSeverityLevel = (Ort.OrtLoggingLevel)level;
             }
 
             if (ProfilingPrefix is not null)
             {
-                Api.EnableProfiling(options, ProfilingPrefix);
+                // ORT's managed setter enables profiling with the prefix set at that moment: prefix first.
+                options.ProfileOutputPathPrefix = ProfilingPrefix;
+                options.EnableProfiling = true;
             }
 
             if (OptimizedModelPath is not null)
             {
-                Api.SetOptimizedModelFilePath(options, OptimizedModelPath);
+                options.OptimizedModelFilePath = OptimizedModelPath;
             }
 
             foreach (var (key, value) in ConfigEntries)
             {
-                Api.AddSessionConfigEntry(options, key, value);
+                options.AddSessionConfigEntry(key, value);
             }
 
-            var device = AppendProvider(options);
+            var device = Device.Kind == DeviceKind.Cpu ? ExecutionDevice.Cpu : CudaProvider.Append(options, Device, CudaOptions);
             return (options, device);
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            options.Dispose();
+            throw OrtErrors.Convert(e);
         }
         catch
         {
             options.Dispose();
             throw;
         }
-    }
-
-    private ExecutionDevice AppendProvider(OrtHandle options)
-    {
-        if (Device.Kind == DeviceKind.Cpu)
-        {
-            return ExecutionDevice.Cpu;
-        }
-
-        var settings = new Dictionary<string, string>(CudaOptions, StringComparer.Ordinal)
-        {
-            ["device_id"] = Device.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        try
-        {
-            Api.AppendCudaProvider(options, settings);
-            return new ExecutionDevice(DeviceKind.Cuda, Device.Id);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            var why = CudaUnavailableReason(e.Message);
-            if (Device.Kind == DeviceKind.Auto)
-            {
-                OrtEnvironment.RaiseNotice($"CUDA is not available ({why}); running on CPU.");
-                return ExecutionDevice.Cpu;
-            }
-
-            throw new OnnxRuntimeException(e.Code, $"CUDA execution provider (device {Device}) could not be loaded: {why}", e);
-        }
-    }
-
-    private static string CudaUnavailableReason(string ortMessage)
-    {
-        var folder = Path.GetDirectoryName(OrtLibrary.LoadedPath) ?? ".";
-        var missing = new[] { "libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so" }
-            .Where(f => !File.Exists(Path.Combine(folder, f))).ToArray();
-        var firstLine = ortMessage.Split('\n')[0].Trim();
-        return missing.Length > 0
-            ? $"{string.Join(" and ", missing)} not found beside {OrtLibrary.LoadedPath} (they come with a CUDA build of ONNX Runtime {OrtLibrary.Version} and need the CUDA 12 runtime and cuDNN 9); ONNX Runtime said: {firstLine}"
-            : $"ONNX Runtime said: {firstLine} (check the CUDA 12 runtime, cuDNN 9 and the NVIDIA driver)";
     }
 }

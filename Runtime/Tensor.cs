@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using OnnxCnn.Runtime.Internal;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime;
 
@@ -12,7 +13,7 @@ namespace OnnxCnn.Runtime;
 public abstract class Tensor : IDisposable
 {
     private readonly long[] shape;
-    private OrtHandle? ortValue;
+    private Ort.OrtValue? ortValue;
     private bool disposed;
 
     private protected Tensor(TensorElementType elementType, long[] shape)
@@ -100,8 +101,12 @@ public abstract class Tensor : IDisposable
     /// <summary>Raw bytes of host data.</summary>
     public abstract Span<byte> Bytes { get; }
 
-    /// <summary>The OrtValue for this tensor, created over its memory on first use.</summary>
-    internal OrtHandle OrtValue
+    /// <summary>
+    /// ORT's own value for this tensor, created over its memory on first use (no copy), for apps
+    /// that call ORT's API directly. The tensor owns it: do not dispose it, and do not use it after
+    /// the tensor is disposed.
+    /// </summary>
+    public Ort.OrtValue OrtValue
     {
         get
         {
@@ -119,7 +124,7 @@ public abstract class Tensor : IDisposable
         }
     }
 
-    private protected abstract OrtHandle CreateOrtValue();
+    private protected abstract Ort.OrtValue CreateOrtValue();
 
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
@@ -132,12 +137,20 @@ public abstract class Tensor : IDisposable
         }
 
         disposed = true;
-        ortValue?.Dispose();
+        // An ORT-owned output's value is released by ReleaseMemory; ours (over our memory) here.
+        if (!OwnsNativeValue)
+        {
+            ortValue?.Dispose();
+        }
+
         ReleaseMemory();
         GC.SuppressFinalize(this);
     }
 
     private protected abstract void ReleaseMemory();
+
+    /// <summary>True when the memory is ORT's (the OrtValue is the owner, released with the memory).</summary>
+    private protected abstract bool OwnsNativeValue { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{ElementType.Name()}{ShapeText}";
@@ -148,13 +161,11 @@ public abstract class Tensor : IDisposable
 public sealed unsafe class Tensor<T> : Tensor
     where T : unmanaged
 {
-    private static readonly Lazy<OrtHandle> CpuMemoryInfo = new(Api.CreateCpuMemoryInfo);
-
     private T[]? array;
     private readonly bool pooled;
     private GCHandle pin;
     private readonly void* native;
-    private readonly OrtHandle? nativeOwner;
+    private readonly Ort.OrtValue? nativeOwner;
     private readonly string location = "Cpu";
     private readonly int deviceId;
     private readonly bool onHost = true;
@@ -171,7 +182,7 @@ public sealed unsafe class Tensor<T> : Tensor
         this.pooled = pooled;
     }
 
-    internal Tensor(long[] shape, OrtHandle value, void* data, string location, int deviceId, bool onHost)
+    internal Tensor(long[] shape, Ort.OrtValue value, void* data, string location, int deviceId, bool onHost)
         : base(TensorElementTypes.Of<T>(), shape)
     {
         native = data;
@@ -260,7 +271,7 @@ public sealed unsafe class Tensor<T> : Tensor
     /// <summary>A copy of the elements as an array.</summary>
     public T[] ToArray() => Span.ToArray();
 
-    private protected override OrtHandle CreateOrtValue()
+    private protected override Ort.OrtValue CreateOrtValue()
     {
         if (nativeOwner is not null)
         {
@@ -278,8 +289,14 @@ public sealed unsafe class Tensor<T> : Tensor
             data = (void*)pin.AddrOfPinnedObject();
         }
 
-        return Api.CreateTensorWithData(CpuMemoryInfo.Value, data, ByteLength, ShapeArray, (int)ElementType);
+        // OrtEnvironment.Env first: the library choice (ONNXCNN_ORT_LIBRARY) precedes ORT's first native call.
+        _ = OrtEnvironment.Env;
+        var address = (nint)data;
+        return OrtErrors.Call(() => Ort.OrtValue.CreateTensorValueWithData(
+            Ort.OrtMemoryInfo.DefaultInstance, (Ort.Tensors.TensorElementType)ElementType, ShapeArray, address, ByteLength));
     }
+
+    private protected override bool OwnsNativeValue => nativeOwner is not null;
 
     private protected override void ReleaseMemory()
     {

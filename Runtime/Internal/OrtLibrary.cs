@@ -1,118 +1,113 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace OnnxCnn.Runtime.Internal;
 
 /// <summary>
-/// Finds and loads <c>libonnxruntime.so.1</c> and fetches its <c>OrtApi</c> function table.
-/// Search order (DESIGN.md §2): <c>ONNXCNN_ORT_LIBRARY</c>, the app's
-/// <c>runtimes/linux-x64/native/</c>, then the folder the build provisioned from npm.
+/// Which <c>libonnxruntime</c> ORT's managed assembly binds to. By default ORT's own resolution
+/// (the native package in the app's folder); when <c>ONNXCNN_ORT_LIBRARY</c> names a file, a
+/// <see cref="NativeLibrary.SetDllImportResolver"/> on ORT's assembly loads that file instead.
+/// Installed before ORT's first native call (its static constructor), which is why every path into
+/// ORT goes through <see cref="OrtEnvironment.Env"/>.
 /// </summary>
-internal static unsafe class OrtLibrary
+internal static class OrtLibrary
 {
     public const string PathVariable = "ONNXCNN_ORT_LIBRARY";
 
+    /// <summary>The name ORT's managed assembly imports its native library by.</summary>
+    private const string OrtImportName = "onnxruntime";
+
+    private static readonly Lock Gate = new();
+    private static string? overridePath;
+    private static bool prepared;
+
+    /// <summary>The library <see cref="PathVariable"/> chose, or null for ORT's own resolution.</summary>
+    public static string? OverridePath => overridePath;
+
     /// <summary>
-    /// The API version we ask <c>GetApi</c> for. Every table entry we call has a minimum API at
-    /// or below it (ort-c-api-order.md); 17 is also where CUDA scatter-add arrived.
+    /// Validates <see cref="PathVariable"/> and, when set, installs the resolver. Idempotent; the
+    /// first call decides for the process (a loaded native library cannot be swapped).
     /// </summary>
-    public const uint RequestedApiVersion = 17;
-
-    private static readonly Lazy<Loaded> Instance = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
-
-    public static nint* Table => Instance.Value.Table;
-
-    public static string LoadedPath => Instance.Value.Path;
-
-    public static string Version => Instance.Value.Version;
-
-    /// <summary>The folder the build provisions ONNX Runtime into, baked in at build time.</summary>
-    public static string? ProvisionedDirectory =>
-        typeof(OrtLibrary).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "OnnxCnn.ProvisionedOrtDirectory")?.Value;
-
-    /// <summary>Every place searched, in order, with what was found there.</summary>
-    public static IReadOnlyList<(string Place, string? Path)> Candidates()
+    public static void Prepare()
     {
-        var list = new List<(string, string?)>();
-        var fromEnv = Environment.GetEnvironmentVariable(PathVariable);
-        list.Add(($"${PathVariable}", string.IsNullOrWhiteSpace(fromEnv) ? null : fromEnv));
-        var appNative = System.IO.Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
-        list.Add(("app runtimes folder", System.IO.Path.Combine(appNative, "libonnxruntime.so")));
-        list.Add(("app runtimes folder", System.IO.Path.Combine(appNative, "libonnxruntime.so.1")));
-        var provisioned = ProvisionedDirectory;
-        list.Add(("provisioned folder", provisioned is null ? null : System.IO.Path.Combine(provisioned, "libonnxruntime.so.1")));
-        return list;
+        lock (Gate)
+        {
+            if (prepared)
+            {
+                return;
+            }
+
+            var path = Environment.GetEnvironmentVariable(PathVariable);
+            if (!string.IsNullOrWhiteSpace(path))
+            {
+                InstallOverride(Path.GetFullPath(path));
+            }
+
+            prepared = true;
+        }
     }
 
-    private static Loaded Load()
+    private static void InstallOverride(string path)
     {
-        var searched = new List<string>();
-        foreach (var (place, path) in Candidates())
+        // An explicit path that does not exist is a mistake worth stopping on, not skipping.
+        if (!File.Exists(path))
         {
-            if (path is null)
-            {
-                searched.Add($"{place} (not set)");
-                continue;
-            }
-
-            if (!File.Exists(path))
-            {
-                // An explicit path that does not exist is a mistake worth stopping on, not skipping.
-                if (place.StartsWith('$'))
-                {
-                    throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile,
-                        $"{PathVariable} is set to '{path}', but no file is there.");
-                }
-
-                searched.Add($"{path} (missing)");
-                continue;
-            }
-
-            return Open(path);
+            throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile, $"{PathVariable} is set to '{path}', but no file is there.");
         }
 
-        throw new OnnxRuntimeException(OrtErrorCode.NoSuchFile,
-            "ONNX Runtime native library (libonnxruntime.so.1) not found. Searched: " + string.Join("; ", searched) +
-            $". Provision it with 'bash build/provision.sh ort' from the OnnxCnn repository (the build runs it), or set {PathVariable} to its path.");
-    }
+        if (!NativeLibrary.TryLoad(path, out var handle))
+        {
+            throw new OnnxRuntimeException(OrtErrorCode.Fail, $"{PathVariable} is set to '{path}', which cannot be loaded as a native library.");
+        }
 
-    private static Loaded Open(string path)
-    {
-        nint handle;
+        // ORT registers its own resolver in its native-methods type initializer unless told not to.
+        Ort.OrtEnv.DisableDllImportResolver = true;
         try
         {
-            handle = NativeLibrary.Load(path);
+            NativeLibrary.SetDllImportResolver(typeof(Ort.OrtEnv).Assembly, (name, _, _) => name == OrtImportName ? handle : 0);
         }
-        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
-        {
-            throw new OnnxRuntimeException(OrtErrorCode.Fail, $"cannot load ONNX Runtime from '{path}': {e.Message}");
-        }
-
-        if (!NativeLibrary.TryGetExport(handle, "OrtGetApiBase", out var getApiBase))
-        {
-            throw new OnnxRuntimeException(OrtErrorCode.Fail, $"'{path}' is not ONNX Runtime: it exports no OrtGetApiBase.");
-        }
-
-        // struct OrtApiBase { const OrtApi* (*GetApi)(uint32_t); const char* (*GetVersionString)(void); }
-        var apiBase = ((delegate* unmanaged<nint*>)getApiBase)();
-        var version = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)apiBase[1])()) ?? "?";
-        var table = ((delegate* unmanaged<uint, nint*>)apiBase[0])(RequestedApiVersion);
-        if (table is null)
+        catch (InvalidOperationException e)
         {
             throw new OnnxRuntimeException(OrtErrorCode.Fail,
-                $"ONNX Runtime at '{path}' is version {version}, which does not offer API version {RequestedApiVersion}; OnnxCnn needs ONNX Runtime 1.{RequestedApiVersion} or newer (it is built and tested with 1.30.0).");
+                $"{PathVariable} is set, but this process already installed a native-library resolver for ONNX Runtime's assembly; unset {PathVariable} or drop that resolver.", e);
         }
 
-        return new Loaded(path, version, table);
+        overridePath = path;
     }
 
-    private sealed class Loaded(string path, string version, nint* table)
+    /// <summary>
+    /// The file the loaded <c>libonnxruntime</c> came from: the override, else the mapping the
+    /// process loader reports (Linux), else ORT's default probing location beside the app.
+    /// </summary>
+    public static string LoadedPath()
     {
-        public string Path { get; } = path;
+        if (overridePath is not null)
+        {
+            return overridePath;
+        }
 
-        public string Version { get; } = version;
+        if (OperatingSystem.IsLinux() && File.Exists("/proc/self/maps"))
+        {
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                var slash = line.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0 && Path.GetFileName(line.AsSpan(slash)).StartsWith("libonnxruntime.so", StringComparison.Ordinal))
+                {
+                    return line[slash..];
+                }
+            }
+        }
 
-        public nint* Table { get; } = table;
+        return Path.Combine(AppContext.BaseDirectory, NativeFileName);
     }
+
+    /// <summary>The native library's file name on this platform.</summary>
+    public static string NativeFileName =>
+        OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
+
+    /// <summary>The flavour (cpu or cuda) the entry assembly was built with, if it says.</summary>
+    public static string? BuiltFlavour =>
+        Assembly.GetEntryAssembly()?.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "OnnxCnn.OrtFlavour")?.Value;
 }

@@ -1,22 +1,38 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Ort = Microsoft.ML.OnnxRuntime;
+
 namespace OnnxCnn.Runtime.Internal;
 
-/// <summary>Wraps OrtValues that ORT allocated (run outputs) as tensors, without copying.</summary>
+/// <summary>Wraps OrtValues that ORT allocated (run outputs, device tensors) as tensors, without copying.</summary>
 internal static unsafe class OrtValues
 {
-    public static Tensor ToTensor(OrtHandle value, string name)
+    /// <summary>The tensor over <paramref name="value"/>'s memory; it owns (and disposes) the value.</summary>
+    public static Tensor ToTensor(Ort.OrtValue value, string name)
     {
         try
         {
-            if (!Api.IsTensor(value.Pointer))
+            if (!value.IsTensor)
             {
-                throw new NotSupportedException($"output '{name}' is not a tensor (ONNX type {Api.GetValueType(value.Pointer)}); OnnxCnn handles tensor outputs only.");
+                throw new NotSupportedException($"output '{name}' is not a tensor (ONNX type {value.OnnxType}); OnnxCnn handles tensor outputs only.");
             }
 
-            var (type, dims) = Api.GetTensorTypeAndShape(value.Pointer);
-            var data = Api.GetTensorMutableData(value.Pointer);
-            var (location, id, deviceType) = Api.GetTensorMemoryInfo(value.Pointer);
-            var onHost = deviceType == 0;
-            return (TensorElementType)type switch
+            var info = value.GetTensorTypeAndShape();
+            var dims = info.Shape;
+            var type = (TensorElementType)info.ElementDataType;
+
+            if (type is TensorElementType.String or TensorElementType.BFloat16 or TensorElementType.Undefined || (int)type > (int)TensorElementType.UInt64)
+            {
+                throw new NotSupportedException($"output '{name}' has element type {type.Name()}, which OnnxCnn tensors do not support.");
+            }
+
+            var memory = value.GetTensorMemoryInfo();
+            var location = memory.Name;
+            var id = memory.Id;
+            var onHost = memory.GetDeviceType() == Ort.OrtMemoryInfoDeviceType.CPU;
+            // The span is only a way to get the data address; device memory is never read through it.
+            var data = Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
+            return type switch
             {
                 TensorElementType.Float32 => new Tensor<float>(dims, value, data, location, id, onHost),
                 TensorElementType.Float64 => new Tensor<double>(dims, value, data, location, id, onHost),

@@ -28,19 +28,25 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed runs first", DefaultValueFactory = _ => 3 };
         var inputSize = new Option<string?>("--input-size") { Description = "HxW for symbolic spatial dimensions (default 224x224)" };
         var json = new Option<bool>("--json") { Description = "print {\"imagesPerSecond\", \"latencyMs\": {\"p50\", \"p90\"}} only" };
+        var compare = new Option<bool>("--compare-ort") { Description = "also run the model through ONNX Runtime's own C# API (same session options), in interleaved rounds, and report the ratio" };
+        var rounds = new Option<int>("--rounds") { Description = "interleaved rounds for --compare-ort (medians are reported)", DefaultValueFactory = _ => 5 };
         var session = new SessionArgs();
         var command = new Command("infer", "Run a model on random inputs and report images/s and latency percentiles.")
         {
-            model, batch, iterations, warmup, inputSize, json,
+            model, batch, iterations, warmup, inputSize, json, compare, rounds,
         };
         session.AddTo(command);
         command.SetAction(r => Run(context, new Settings(
             r.GetValue(model)!, r.GetValue(batch), r.GetValue(iterations), r.GetValue(warmup),
-            ParseSize(r.GetValue(inputSize)), r.GetValue(json)), session.Read(r)));
+            ParseSize(r.GetValue(inputSize)), r.GetValue(json), CompareRounds(r.GetValue(compare), r.GetValue(rounds))), session.Read(r)));
         return command;
     }
 
-    private sealed record Settings(string Model, int Batch, int Iterations, int Warmup, (int H, int W)? Size, bool Json);
+    private static int CompareRounds(bool compare, int rounds) =>
+        !compare ? 0 : rounds >= 1 ? rounds : throw new UsageException($"--rounds must be at least 1, got {rounds}.");
+
+    /// <summary>Settings of one benchmark; <paramref name="CompareRounds"/> is 0 without <c>--compare-ort</c>.</summary>
+    private sealed record Settings(string Model, int Batch, int Iterations, int Warmup, (int H, int W)? Size, bool Json, int CompareRounds = 0);
 
     private static (int, int)? ParseSize(string? text)
     {
@@ -71,6 +77,11 @@ internal static class BenchCommand
         var inputs = session.Inputs.Select(i => new KeyValuePair<string, Tensor>(i.Name, RandomInput(i, s))).ToArray();
         try
         {
+            if (s.CompareRounds > 0)
+            {
+                return CompareWithOrt(context, session, inputs, s, options);
+            }
+
             var latencies = Measure(context, session, inputs, s);
             Array.Sort(latencies);
             var total = latencies.Sum();
@@ -105,6 +116,78 @@ internal static class BenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// OnnxCnn's session against ORT's own C# API on the same inputs and options: rounds alternate
+    /// which side goes first (ABBA…), so drift on a shared machine hits both; medians are reported.
+    /// </summary>
+    private static int CompareWithOrt(CliContext context, InferenceSession session, KeyValuePair<string, Tensor>[] inputs, Settings s, SessionOptions options)
+    {
+        using var ort = new OrtBaseline(s.Model, options, inputs);
+        void Ours() => session.Run(inputs).Dispose();
+        for (var i = 0; i < s.Warmup; i++)
+        {
+            Ours();
+            ort.Run();
+        }
+
+        var oursRounds = new double[s.CompareRounds];
+        var ortRounds = new double[s.CompareRounds];
+        for (var r = 0; r < s.CompareRounds; r++)
+        {
+            double Rate(Action run) => s.Batch * s.Iterations / (OrtBaseline.Time(run, s.Iterations).Sum() / 1000.0);
+            if (r % 2 == 0)
+            {
+                oursRounds[r] = Rate(Ours);
+                ortRounds[r] = Rate(ort.Run);
+            }
+            else
+            {
+                ortRounds[r] = Rate(ort.Run);
+                oursRounds[r] = Rate(Ours);
+            }
+
+            if (!s.Json)
+            {
+                context.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"round {r + 1}: onnxcnn {oursRounds[r]:F1} images/s, ORT C# API {ortRounds[r]:F1} images/s"));
+            }
+        }
+
+        var ours = Median(oursRounds);
+        var theirs = Median(ortRounds);
+        var ratio = ours / theirs;
+        // Each round's pair ran back to back, so its ratio is the least disturbed by drift across rounds.
+        var pairRatio = Median([.. oursRounds.Zip(ortRounds, (a, b) => a / b)]);
+        if (s.Json)
+        {
+            var doc = new
+            {
+                batch = s.Batch,
+                iterations = s.Iterations,
+                rounds = s.CompareRounds,
+                device = session.Device.ToString(),
+                onnxRuntime = OrtEnvironment.Version,
+                onnxcnn = new { imagesPerSecond = Math.Round(ours, 2), rounds = oursRounds.Select(v => Math.Round(v, 2)) },
+                ort = new { imagesPerSecond = Math.Round(theirs, 2), rounds = ortRounds.Select(v => Math.Round(v, 2)) },
+                ratio = Math.Round(ratio, 4),
+                medianRoundRatio = Math.Round(pairRatio, 4),
+            };
+            context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
+        }
+        else
+        {
+            context.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]onnxcnn {ours:F1} images/s, ORT C# API {theirs:F1} images/s, ratio {ratio:F3}[/] (median of per-round ratios {pairRatio:F3}; medians of {s.CompareRounds} rounds, batch {s.Batch}, {s.Iterations} runs each, {session.Device}, ONNX Runtime {Markup.Escape(OrtEnvironment.Version)})"));
+        }
+
+        return 0;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return Percentile(sorted, 0.5);
     }
 
     private static double[] Measure(CliContext context, InferenceSession session, KeyValuePair<string, Tensor>[] inputs, Settings s)

@@ -28,6 +28,8 @@ internal static class InfoCommand
             {
                 model = path,
                 onnxRuntime = OrtEnvironment.Version,
+                onnxRuntimeLibrary = OrtEnvironment.LibraryPath,
+                executionProviders = OrtEnvironment.AvailableProviders,
                 producer = meta.ProducerName,
                 graph = meta.GraphName,
                 description = meta.Description,

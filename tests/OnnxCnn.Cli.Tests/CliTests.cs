@@ -22,7 +22,7 @@ public class CliTests
         Assert.Equal("batch", input.GetProperty("shape")[0].GetString());
         Assert.Equal(32, input.GetProperty("shape")[3].GetInt32());
         Assert.Equal("logits", doc.RootElement.GetProperty("outputs")[0].GetProperty("name").GetString());
-        Assert.Equal("1.30.0", doc.RootElement.GetProperty("onnxRuntime").GetString());
+        Assert.Equal(OrtEnvironment.Version, doc.RootElement.GetProperty("onnxRuntime").GetString());
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public class CliTests
 
         var outDir = dir.File("out");
         var (code, stdout, stderr) = Cli.Run("infer", TinyModel, "--input", "input=" + dir.File("bad.npy"), "--out", outDir);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: input 'input' expects shape [batch,3,32,32], got [1,3,30,32].\n", stderr.ReplaceLineEndings("\n"));
         Assert.Equal("", stdout);
         Assert.False(Directory.Exists(outDir));
@@ -101,7 +101,7 @@ public class CliTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Cli.Run("infer", TinyModel, "--input", "/nonexistent/x.npy", "--out", dir.File("o"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: npy file '/nonexistent/x.npy' not found.", stderr.Trim());
         Assert.False(Directory.Exists(dir.File("o")));
     }
@@ -125,26 +125,45 @@ public class CliTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("m.onnx"), "not a model at all");
         var (code, _, stderr) = Cli.Run("info", dir.File("m.onnx"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: cannot load model '{dir.File("m.onnx")}':", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
     }
 
     [Fact]
-    public void Infer_DeviceCudaWithoutGpu_FailsNamingCuda()
+    public void Infer_DeviceCudaOnTheCpuPackage_OneLineNamingTheCudaBuild()
     {
-        if (File.Exists(Path.Combine(Path.GetDirectoryName(OrtEnvironment.LibraryPath)!, "libonnxruntime_providers_cuda.so")))
+        if (OrtEnvironment.AvailableProviders.Contains("CUDAExecutionProvider"))
         {
-            return;
+            return; // the cuda flavour: Runtime.Tests' Cuda_OnTheCudaPackage_LoadsOrNamesTheMissingLibrary covers it
         }
 
         using var dir = new TempDir();
         var (code, stdout, stderr) = Cli.Run("infer", TinyModel, "--input", TinyInput, "--out", dir.File("o"), "--device", "cuda");
         Assert.Equal(1, code);
-        Assert.StartsWith("error: CUDA execution provider (device cuda) could not be loaded: ", stderr);
-        Assert.Contains("libonnxruntime_providers_cuda.so", stderr);
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: CUDA execution provider (device cuda) could not be loaded: this ONNX Runtime build (", line);
+        Assert.Contains("has no CUDA execution provider", line);
+        Assert.Contains("-p:OnnxCnnOrt=cuda", line);
         Assert.Equal("", stdout);
         Assert.False(Directory.Exists(dir.File("o")));
+    }
+
+    [Fact]
+    public void Infer_DeviceAutoWithoutCuda_RunsOnCpuWithOneNotice()
+    {
+        if (OrtEnvironment.AvailableProviders.Contains("CUDAExecutionProvider"))
+        {
+            return; // auto may pick CUDA there
+        }
+
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Cli.RunProcess(new Dictionary<string, string>(), "infer", TinyModel, "--input", TinyInput, "--out", dir.File("o"), "--device", "auto");
+        Assert.True(code == 0, stderr + stdout);
+        var notice = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("notice: CUDA is not available (this ONNX Runtime build (", notice);
+        Assert.EndsWith("; running on CPU.", notice);
+        Assert.True(Directory.Exists(dir.File("o")));
     }
 
     [Fact]
@@ -230,6 +249,30 @@ public class CliTests
     {
         var (code, _, stderr) = Cli.RunProcess(new Dictionary<string, string> { ["ONNXCNN_ORT_LIBRARY"] = "/usr/lib/x86_64-linux-gnu/libc.so.6" }, "info", TinyModel);
         Assert.Equal(1, code);
-        Assert.Equal("error: '/usr/lib/x86_64-linux-gnu/libc.so.6' is not ONNX Runtime: it exports no OrtGetApiBase.", stderr.Trim());
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: '/usr/lib/x86_64-linux-gnu/libc.so.6' (from ONNXCNN_ORT_LIBRARY) is not an ONNX Runtime library this version can use: ", line);
+    }
+
+    [Fact]
+    public void OrtLibraryVariable_CopyOfTheNuGetLibrary_IsTheOneLoaded()
+    {
+        using var dir = new TempDir();
+        var copy = dir.File("libonnxruntime.so");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so"), copy);
+        var (code, stdout, stderr) = Cli.RunProcess(new Dictionary<string, string> { ["ONNXCNN_ORT_LIBRARY"] = copy }, "info", TinyModel, "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(copy, doc.RootElement.GetProperty("onnxRuntimeLibrary").GetString());
+        Assert.Equal(OrtEnvironment.Version, doc.RootElement.GetProperty("onnxRuntime").GetString());
+    }
+
+    [Fact]
+    public void Info_Json_NamesTheLoadedLibraryAndProviders()
+    {
+        var (code, stdout, stderr) = Cli.RunProcess(new Dictionary<string, string>(), "info", TinyModel, "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so"), doc.RootElement.GetProperty("onnxRuntimeLibrary").GetString());
+        Assert.Contains("CPUExecutionProvider", doc.RootElement.GetProperty("executionProviders").EnumerateArray().Select(e => e.GetString()));
     }
 }

@@ -1,3 +1,4 @@
+using OnnxCnn.Runtime.Internal;
 using OnnxCnn.TestUtilities;
 
 namespace OnnxCnn.Runtime.Tests;
@@ -26,24 +27,48 @@ public class DeviceTests
     }
 
     [Fact]
-    public void Cuda_WithoutProviderLibraries_IsErrorNamingCudaAndWhatIsMissing()
+    public void Cuda_OnTheCpuPackage_IsErrorSayingTheBuildHasNoCudaAndHowToGetIt()
     {
-        if (CudaLibrariesPresent())
+        if (OrtFlavour.Built != "cpu")
         {
-            return; // on a CUDA machine this path is exercised by the GPU checks instead
+            return; // the cuda flavour is covered by Cuda_OnTheCudaPackage_LoadsOrNamesTheMissingLibrary
         }
 
         var e = Assert.Throws<OnnxRuntimeException>(() => InferenceSession.FromBytes(Models.AddSelf(), new SessionOptions { Device = ExecutionDevice.Cuda }));
-        Assert.StartsWith("CUDA execution provider (device cuda) could not be loaded:", e.Message);
-        Assert.Contains("libonnxruntime_providers_cuda.so", e.Message);
+        Assert.Equal(
+            $"CUDA execution provider (device cuda) could not be loaded: this ONNX Runtime build ({OrtEnvironment.LibraryPath}) has no CUDA execution provider (it is the CPU package Microsoft.ML.OnnxRuntime); "
+            + "build OnnxCnn with -p:OnnxCnnOrt=cuda, or reference Microsoft.ML.OnnxRuntime.Gpu.Linux instead of Microsoft.ML.OnnxRuntime in the app (CUDA 13, cuDNN 9)",
+            e.Message);
+    }
+
+    [Fact]
+    public void Cuda_OnTheCudaPackage_LoadsOrNamesTheMissingLibrary()
+    {
+        if (OrtFlavour.Built != "cuda")
+        {
+            return; // the cpu flavour is covered by Cuda_OnTheCpuPackage_IsErrorSayingTheBuildHasNoCudaAndHowToGetIt
+        }
+
+        var provider = Path.Combine(Path.GetDirectoryName(OrtEnvironment.LibraryPath)!, CudaProvider.ProviderLibrary);
+        var missing = ElfNeeded.FirstUnloadable(provider);
+        try
+        {
+            using var session = InferenceSession.FromBytes(Models.AddSelf(), new SessionOptions { Device = ExecutionDevice.Cuda });
+            Assert.Null(missing);
+            Assert.Equal(ExecutionDevice.Cuda, session.Device);
+        }
+        catch (OnnxRuntimeException e) when (missing is not null)
+        {
+            Assert.StartsWith($"CUDA execution provider (device cuda) could not be loaded: {missing} cannot be loaded (needed by libonnxruntime_providers_cuda.so)", e.Message);
+        }
     }
 
     [Fact]
     public void Auto_WithoutCuda_FallsBackToCpuWithOneNotice()
     {
-        if (CudaLibrariesPresent())
+        if (OrtEnvironment.AvailableProviders.Contains(CudaProvider.ProviderName) && CudaLoads())
         {
-            return;
+            return; // on a CUDA machine auto picks CUDA; the GPU checks cover that
         }
 
         var notices = new List<string>();
@@ -67,6 +92,45 @@ public class DeviceTests
         Assert.EndsWith("; running on CPU.", notice);
     }
 
-    private static bool CudaLibrariesPresent() =>
-        File.Exists(Path.Combine(Path.GetDirectoryName(OrtEnvironment.LibraryPath)!, "libonnxruntime_providers_cuda.so"));
+    [Fact]
+    public void CudaSettings_CarryDeviceIdAndTheCallersV2Keys()
+    {
+        var extra = new Dictionary<string, string> { ["cudnn_conv_algo_search"] = "HEURISTIC", ["device_id"] = "7" };
+        var settings = CudaProvider.Settings(new ExecutionDevice(DeviceKind.Cuda, 2), extra);
+        Assert.Equal("2", settings["device_id"]); // the device comes from ExecutionDevice, never from the extras
+        Assert.Equal("HEURISTIC", settings["cudnn_conv_algo_search"]);
+        Assert.Equal(2, settings.Count);
+    }
+
+    [Fact]
+    public void ExplainProvider_ProviderLibraryAbsent_SaysWhereItWasExpected()
+    {
+        var why = CudaProvider.ExplainProvider("/nonexistent/libonnxruntime_providers_cuda.so", "Failed to load\nmore");
+        Assert.Equal("libonnxruntime_providers_cuda.so is not beside the ONNX Runtime library (expected /nonexistent/libonnxruntime_providers_cuda.so); ONNX Runtime said: Failed to load", why);
+    }
+
+    [Fact]
+    public void ExplainProvider_NeededCudaLibraryMissing_NamesIt()
+    {
+        using var dir = new TempDir();
+        var provider = Path.Combine(dir.Path, CudaProvider.ProviderLibrary);
+        File.WriteAllBytes(provider, ElfFixture.SharedLibrary("libc.so.6", "libcublasLt.so.13", "libcudart.so.13"));
+        var why = CudaProvider.ExplainProvider(provider, "ignored");
+        Assert.StartsWith("libcublasLt.so.13 cannot be loaded (needed by libonnxruntime_providers_cuda.so); install the CUDA 13 runtime", why);
+    }
+
+    [Fact]
+    public void ExplainProvider_EveryNeededLibraryLoads_QuotesOrt()
+    {
+        using var dir = new TempDir();
+        var provider = Path.Combine(dir.Path, CudaProvider.ProviderLibrary);
+        File.WriteAllBytes(provider, ElfFixture.SharedLibrary("libc.so.6"));
+        Assert.Equal("ONNX Runtime said: no cuDNN (check cuDNN 9 and the NVIDIA driver)", CudaProvider.ExplainProvider(provider, "no cuDNN"));
+    }
+
+    private static bool CudaLoads()
+    {
+        var provider = Path.Combine(Path.GetDirectoryName(OrtEnvironment.LibraryPath)!, CudaProvider.ProviderLibrary);
+        return File.Exists(provider) && ElfNeeded.FirstUnloadable(provider) is null;
+    }
 }

@@ -6,13 +6,6 @@ namespace OnnxCnn.Runtime.Tests;
 public class SessionTests
 {
     [Fact]
-    public void Environment_ProvisionedLibrary_IsVersion130()
-    {
-        Assert.Equal("1.30.0", OrtEnvironment.Version);
-        Assert.Contains("CPUExecutionProvider", OrtEnvironment.AvailableProviders);
-    }
-
-    [Fact]
     public void Metadata_SymbolicBatch_IsReportedWithItsName()
     {
         using var session = InferenceSession.FromBytes(Models.SmallCnn());
@@ -239,18 +232,5 @@ public class SessionTests
         }
 
         return t;
-    }
-}
-
-public class LibraryResolutionTests
-{
-    [Fact]
-    public void Candidates_FollowDesignOrder_EnvThenAppThenProvisioned()
-    {
-        var places = Internal.OrtLibrary.Candidates().Select(c => c.Place).ToList();
-        Assert.Equal(["$ONNXCNN_ORT_LIBRARY", "app runtimes folder", "app runtimes folder", "provisioned folder"], places);
-        var provisioned = Internal.OrtLibrary.Candidates()[^1].Path;
-        Assert.EndsWith(".native/onnxruntime-1.30.0/libonnxruntime.so.1", provisioned);
-        Assert.Equal(provisioned, OrtEnvironment.LibraryPath);
     }
 }

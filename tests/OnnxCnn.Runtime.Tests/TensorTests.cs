@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OnnxCnn.Runtime.Internal;
 using OnnxCnn.TestUtilities;
 
 namespace OnnxCnn.Runtime.Tests;
@@ -11,7 +10,7 @@ public class TensorTests
     {
         var data = new float[12];
         using var t = Tensor<float>.Wrap(data, 3, 4);
-        var ortData = Api.GetTensorMutableData(t.OrtValue.Pointer);
+        fixed (float* ortData = t.OrtValue.GetTensorMutableDataAsSpan<float>())
         fixed (float* p = data)
         {
             Assert.Equal((nint)p, (nint)ortData);
@@ -22,7 +21,7 @@ public class TensorTests
     public unsafe void Create_OrtValue_PointsAtPooledMemory()
     {
         using var t = Tensor<float>.Create(2, 5);
-        var ortData = Api.GetTensorMutableData(t.OrtValue.Pointer);
+        fixed (float* ortData = t.OrtValue.GetTensorMutableDataAsSpan<float>())
         fixed (float* p = t.Span)
         {
             Assert.Equal((nint)p, (nint)ortData);
