@@ -83,8 +83,13 @@ public sealed class TensorData
             throw new NotSupportedException($"{where}: tensor '{name}' keeps its data in an external file; load it through the model.");
         }
 
-        var count = dims.Aggregate(1L, (a, b) => checked(a * b));
-        var expected = checked(count * size);
+        var count = CheckedElementCount(dims, where, name);
+        var expected = count * size;
+        if (expected > Array.MaxLength)
+        {
+            throw new InvalidDataException($"{where}: tensor '{name}' of shape [{string.Join(',', dims)}] needs {expected} bytes, more than one tensor can hold.");
+        }
+
         byte[] bytes;
         if (proto.HasRawData)
         {
@@ -92,6 +97,22 @@ public sealed class TensorData
         }
         else
         {
+            // The declared shape is checked against the values actually present before allocating for it.
+            var present = (TensorProto.Types.DataType)type switch
+            {
+                TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Complex64 => proto.FloatData.Count * 4L,
+                TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Complex128 => proto.DoubleData.Count * 8L,
+                TensorProto.Types.DataType.Int64 => proto.Int64Data.Count * 8L,
+                TensorProto.Types.DataType.Uint32 => proto.Uint64Data.Count * 4L,
+                TensorProto.Types.DataType.Uint64 => proto.Uint64Data.Count * 8L,
+                TensorProto.Types.DataType.Int32 => proto.Int32Data.Count * 4L,
+                _ => proto.Int32Data.Count * (long)size,
+            };
+            if (present != expected)
+            {
+                throw new InvalidDataException($"{where}: tensor '{name}' holds {present} bytes of values, but its shape [{string.Join(',', dims)}] of {(TensorProto.Types.DataType)type} needs {expected}.");
+            }
+
             bytes = new byte[expected];
             switch ((TensorProto.Types.DataType)type)
             {
@@ -148,6 +169,26 @@ public sealed class TensorData
         }
 
         return new TensorData(name, type, dims, bytes);
+    }
+
+    /// <summary>The element count of a shape from a file: no negative dimension, no overflow, at most <see cref="Array.MaxLength"/>.</summary>
+    internal static long CheckedElementCount(IReadOnlyList<long> dims, string where, string name)
+    {
+        var count = 1L;
+        foreach (var d in dims)
+        {
+            if (d < 0)
+            {
+                throw new InvalidDataException($"{where}: tensor '{name}' has shape [{string.Join(',', dims)}] with a negative dimension.");
+            }
+
+            if (d > Array.MaxLength || (count *= d) > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{where}: tensor '{name}' has shape [{string.Join(',', dims)}], more elements than one tensor can hold.");
+            }
+        }
+
+        return count;
     }
 
     private static void CopyTo<T>(T[] values, byte[] destination)

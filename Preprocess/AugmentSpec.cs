@@ -1,4 +1,5 @@
 using System.Globalization;
+using OnnxCnn.Preprocess.Internal;
 
 namespace OnnxCnn.Preprocess;
 
@@ -146,5 +147,5 @@ public sealed record AugmentSpec
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
             ? v : throw Bad(raw, $"'{value}' is not a number in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]");
 
-    private static FormatException Bad(string token, string why) => new($"augment spec token '{token}': {why}.");
+    private static FormatException Bad(string token, string why) => new(SpecText.OneLine($"augment spec token '{token}': {why}."));
 }

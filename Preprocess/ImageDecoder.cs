@@ -18,6 +18,13 @@ namespace OnnxCnn.Preprocess;
 /// </remarks>
 public static class ImageDecoder
 {
+    /// <summary>
+    /// The most pixels a decoded image may have (178,956,970, PIL's decompression-bomb limit): a
+    /// header can claim any size, so larger images are refused before their pixels are allocated.
+    /// A JPEG counts at the size it is decoded to (after DCT-domain downscaling).
+    /// </summary>
+    public const long MaxPixels = 2L * (1024 * 1024 * 1024 / 4 / 3);
+
     private static ReadOnlySpan<byte> JpegMagic => [0xFF, 0xD8, 0xFF];
 
     private static ReadOnlySpan<byte> PngMagic => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];

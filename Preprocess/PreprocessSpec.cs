@@ -1,4 +1,5 @@
 using System.Globalization;
+using OnnxCnn.Preprocess.Internal;
 
 namespace OnnxCnn.Preprocess;
 
@@ -62,6 +63,12 @@ public sealed record PreprocessSpec
 
     /// <summary>Pad value for <c>fit</c>.</summary>
     public float PadValue { get; init; }
+
+    /// <summary>
+    /// The largest resize, fit or crop side a spec accepts. A spec can come from a model's metadata,
+    /// so a size is bounded before any image of that size is allocated.
+    /// </summary>
+    public const int MaxSize = 16384;
 
     /// <summary>torchvision's ImageNet evaluation transform.</summary>
     public static PreprocessSpec ImageNet { get; } = new()
@@ -200,7 +207,9 @@ public sealed record PreprocessSpec
     }
 
     private static int Positive(string token, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw Bad(token, $"'{value}' is not a positive size");
+        !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 ? throw Bad(token, $"'{value}' is not a positive size")
+        : n > MaxSize ? throw Bad(token, $"{n} is larger than the largest size a spec allows, {MaxSize}")
+        : n;
 
     private static float Number(string token, string value)
     {
@@ -208,7 +217,7 @@ public sealed record PreprocessSpec
         if (slash > 0 && float.TryParse(value[..slash], NumberStyles.Float, CultureInfo.InvariantCulture, out var a)
             && float.TryParse(value[(slash + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && b != 0)
         {
-            return a / b;
+            return float.IsFinite(a / b) ? a / b : throw Bad(token, $"'{value}' is not a finite number");
         }
 
         return float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v)
@@ -228,5 +237,5 @@ public sealed record PreprocessSpec
         return parts.Length == 3 ? parts.Select(p => Number(token, p)).ToArray() : throw Bad(token, "expected one value or three values a:b:c");
     }
 
-    private static FormatException Bad(string token, string why) => new($"preprocess spec token '{token}': {why}.");
+    private static FormatException Bad(string token, string why) => new(SpecText.OneLine($"preprocess spec token '{token}': {why}."));
 }

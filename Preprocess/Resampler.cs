@@ -44,13 +44,14 @@ public static class Resampler
     }
 
     /// <summary>The size torchvision's <c>Resize(int)</c> gives: the shorter side becomes <paramref name="size"/>, the other keeps the aspect ratio (truncated).</summary>
+    /// <exception cref="ArgumentException">The result would have more than <see cref="ImageDecoder.MaxPixels"/> pixels (a very elongated image).</exception>
     public static (int Width, int Height) ShorterSideSize(int width, int height, int size)
     {
-        if (width <= height)
-        {
-            return width == size ? (width, height) : (size, (int)((long)size * height / width));
-        }
-
-        return height == size ? (width, height) : ((int)((long)size * width / height), size);
+        (long w, long h) = width <= height
+            ? (width == size ? ((long)width, (long)height) : ((long)size, (long)size * height / width))
+            : (height == size ? ((long)width, (long)height) : ((long)size * width / height, (long)size));
+        return w * h <= ImageDecoder.MaxPixels
+            ? ((int)w, (int)h)
+            : throw new ArgumentException($"resizing a {width}×{height} image to a shorter side of {size} gives {w}×{h} pixels, more than the {ImageDecoder.MaxPixels} allowed.");
     }
 }

@@ -72,6 +72,29 @@ public static partial class Npy
             throw Bad(name, "Fortran-ordered arrays are not supported (save with C order)");
         }
 
+        var elementSize = descr switch
+        {
+            "<f8" or "<i8" => 8,
+            "<f4" or "<i4" => 4,
+            "|u1" or "<u1" or "|b1" => 1,
+            _ => throw Bad(name, $"dtype '{Printable(descr)}' is not supported (float32 <f4, float64 <f8, int32 <i4, int64 <i8, uint8 |u1, bool |b1; little-endian)"),
+        };
+        var elements = 1L;
+        foreach (var d in shape)
+        {
+            // Checked against the data actually present before anything is allocated: a header
+            // may declare any shape.
+            if (d > Array.MaxLength || (elements = elements * d) > Array.MaxLength)
+            {
+                throw Bad(name, $"shape {Tensor.FormatShape(shape)} has more elements than a tensor can hold");
+            }
+        }
+
+        if (stream.CanSeek && elements * elementSize > stream.Length - stream.Position)
+        {
+            throw Bad(name, $"data is shorter than shape {Tensor.FormatShape(shape)} of {descr} needs ({elements * elementSize} bytes, {stream.Length - stream.Position} present)");
+        }
+
         Tensor tensor = descr switch
         {
             "<f4" => Tensor<float>.Create(shape),
@@ -80,7 +103,7 @@ public static partial class Npy
             "<i8" => Tensor<long>.Create(shape),
             "|u1" or "<u1" => Tensor<byte>.Create(shape),
             "|b1" => Tensor<bool>.Create(shape),
-            _ => throw Bad(name, $"dtype '{descr}' is not supported (float32 <f4, float64 <f8, int32 <i4, int64 <i8, uint8 |u1, bool |b1; little-endian)"),
+            _ => throw new InvalidOperationException("unreachable: dtype checked above"),
         };
         try
         {
@@ -168,7 +191,7 @@ public static partial class Npy
         var shape = ShapePattern().Match(header);
         if (!descr.Success || !fortran.Success || !shape.Success)
         {
-            throw Bad(name, $"malformed header {header.Trim()}");
+            throw Bad(name, $"malformed header {Printable(header.Trim())}");
         }
 
         var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -177,7 +200,7 @@ public static partial class Npy
         {
             if (!long.TryParse(dims[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out result[i]))
             {
-                throw Bad(name, $"shape entry '{dims[i]}' is not a dimension");
+                throw Bad(name, $"shape entry '{Printable(dims[i])}' is not a dimension");
             }
         }
 
@@ -202,6 +225,23 @@ public static partial class Npy
     }
 
     private static InvalidDataException Bad(string name, string why) => new($"npy file '{name}': {why}.");
+
+    /// <summary>Header text as it can appear in a one-line message: control characters escaped, at most 200 characters.</summary>
+    private static string Printable(string text)
+    {
+        var builder = new StringBuilder();
+        foreach (var c in text)
+        {
+            if (builder.Length >= 200)
+            {
+                return builder.Append('…').ToString();
+            }
+
+            _ = char.IsControl(c) || c is '\u2028' or '\u2029' ? builder.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}") : builder.Append(c);
+        }
+
+        return builder.ToString();
+    }
 
     [GeneratedRegex(@"['""]descr['""]\s*:\s*['""]([^'""]+)['""]")]
     private static partial Regex DescrPattern();

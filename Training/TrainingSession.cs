@@ -341,7 +341,15 @@ public sealed partial class TrainingSession : IDisposable
     public IReadOnlyDictionary<string, string> LoadCheckpoint(string path)
     {
         var checkpoint = OnnxModel.Load(path);
-        var tensors = checkpoint.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var tensors = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (var t in checkpoint.Graph.Initializer)
+        {
+            if (!tensors.TryAdd(t.Name, t))
+            {
+                throw new InvalidDataException($"checkpoint '{path}' holds '{t.Name}' twice.");
+            }
+        }
+
         var loaded = new TensorData[state.Names.Count];
         for (var i = 0; i < loaded.Length; i++)
         {
@@ -358,11 +366,25 @@ public sealed partial class TrainingSession : IDisposable
             }
         }
 
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in checkpoint.Proto.MetadataProps)
+        {
+            if (!meta.TryAdd(p.Key, p.Value))
+            {
+                throw new InvalidDataException($"checkpoint '{path}' has metadata key '{p.Key}' twice.");
+            }
+        }
+
+        var stepCount = 0;
+        if (meta.TryGetValue(StepMetadataKey, out var step)
+            && !int.TryParse(step, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out stepCount))
+        {
+            throw new InvalidDataException($"checkpoint '{path}' has step count '{step}' in '{StepMetadataKey}', not a non-negative number.");
+        }
+
         // Every tensor is checked before any is replaced: a refused checkpoint leaves the session as it was.
         state.WriteAll(i => loaded[i].Bytes);
-
-        var meta = checkpoint.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        StepCount = meta.TryGetValue(StepMetadataKey, out var step) ? int.Parse(step, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        StepCount = stepCount;
         return meta;
     }
 

@@ -56,7 +56,15 @@ internal static class ExternalData
                 continue;
             }
 
-            var entries = tensor.ExternalData.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in tensor.ExternalData)
+            {
+                if (!entries.TryAdd(entry.Key, entry.Value))
+                {
+                    throw new InvalidDataException($"'{source}': tensor '{tensor.Name}' gives external data key '{entry.Key}' twice.");
+                }
+            }
+
             if (!entries.TryGetValue("location", out var location) || location.Length == 0)
             {
                 throw new InvalidDataException($"'{source}': tensor '{tensor.Name}' is stored externally but names no location.");
@@ -72,7 +80,7 @@ internal static class ExternalData
             var length = ParseLong(entries, "length", -1, source, tensor.Name);
             var fileLength = new FileInfo(file).Length;
             var size = TensorData.ElementSize(tensor.DataType);
-            var expected = size == 0 ? -1 : checked(tensor.Dims.Aggregate(1L, (a, b) => a * b) * size);
+            var expected = size == 0 ? -1 : TensorData.CheckedElementCount(tensor.Dims, $"'{source}'", tensor.Name) * size;
             if (length < 0)
             {
                 length = expected >= 0 ? expected : fileLength - offset;
@@ -107,6 +115,11 @@ internal static class ExternalData
     /// </summary>
     public static string SafePath(string baseDirectory, string location, string source, string tensor)
     {
+        if (location.Any(char.IsControl))
+        {
+            throw new InvalidDataException($"'{source}': tensor '{tensor}' names external data with a control character in its location; a location is a relative file name.");
+        }
+
         var normalized = location.Replace('\\', '/');
         if (Path.IsPathRooted(normalized) || normalized.StartsWith('/') || normalized.Split('/').Any(s => s == ".."))
         {

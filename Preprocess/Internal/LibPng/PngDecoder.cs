@@ -44,9 +44,9 @@ internal static unsafe class PngDecoder
             var width = image->Width;
             var height = image->Height;
             var hasAlpha = (image->Format & PNG_FORMAT_FLAG_ALPHA) != 0;
-            if ((ulong)width * height * 4 > (ulong)Array.MaxLength)
+            if ((ulong)width * height > ImageDecoder.MaxPixels)
             {
-                throw new InvalidDataException($"PNG file '{name}' is {width}×{height} pixels, too large to decode into memory.");
+                throw new InvalidDataException($"PNG file '{name}' is {width}×{height} pixels, more than the {ImageDecoder.MaxPixels} an image may have.");
             }
 
             image->Format = hasAlpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;

@@ -51,9 +51,9 @@ internal static unsafe class JpegDecoder
         var orientation = options.ApplyExifOrientation ? ExifOrientation.FromJpeg(jpeg) : 1;
         var (minWidth, minHeight) = orientation >= 5 ? (options.MinHeight, options.MinWidth) : (options.MinWidth, options.MinHeight);
         var (width, height) = JpegScaling.Choose(header.Width, header.Height, minWidth, minHeight);
-        if ((long)width * height * 4 > Array.MaxLength)
+        if ((long)width * height > ImageDecoder.MaxPixels)
         {
-            throw new InvalidDataException($"JPEG file '{name}' is {width}×{height} pixels, too large to decode into memory.");
+            throw new InvalidDataException($"JPEG file '{name}' is {width}×{height} pixels, more than the {ImageDecoder.MaxPixels} an image may have.");
         }
 
         var image = header.Colorspace is TJCS_CMYK or TJCS_YCCK
