@@ -90,6 +90,11 @@ public sealed partial class Classifier : IDisposable
             throw new ArgumentException("give ClassifierOptions.Labels or ClassifierOptions.LabelsFile, not both.");
         }
 
+        if (options.OrtSession is not null && (options.Session is not null || options.Device is not null))
+        {
+            throw new ArgumentException("ClassifierOptions.OrtSession is used as it is; give it without Device or Session.");
+        }
+
         var model = ClassifierModel.Read(modelPath);
         var preprocess = options.Preprocess ?? model.Preprocess(modelPath) ?? PreprocessSpec.ImageNet;
         if (preprocess.OutputSize is null)
@@ -98,13 +103,7 @@ public sealed partial class Classifier : IDisposable
         }
 
         var (givenLabels, labelSource) = GivenLabels(options, model);
-        var sessionOptions = options.Session?.Clone() ?? new SessionOptions();
-        if (options.Device is { } device)
-        {
-            sessionOptions.Device = device;
-        }
-
-        var session = InferenceSession.Open(modelPath, sessionOptions);
+        var session = OpenSession(modelPath, options);
         try
         {
             CheckInput(session, preprocess);
@@ -138,6 +137,22 @@ public sealed partial class Classifier : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be 1 or more, got {top}.");
         }
+    }
+
+    private static InferenceSession OpenSession(string modelPath, ClassifierOptions options)
+    {
+        if (options.OrtSession is { } ort)
+        {
+            return InferenceSession.Open(modelPath, ort);
+        }
+
+        var sessionOptions = options.Session?.Clone() ?? new SessionOptions();
+        if (options.Device is { } device)
+        {
+            sessionOptions.Device = device;
+        }
+
+        return InferenceSession.Open(modelPath, sessionOptions);
     }
 
     private static (IReadOnlyList<string>? Labels, string Source) GivenLabels(ClassifierOptions options, ClassifierModel model)

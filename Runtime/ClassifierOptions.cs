@@ -15,6 +15,12 @@ public sealed class ClassifierOptions
     /// <summary>Session settings (threads, optimisation level, execution provider options); the classifier copies them.</summary>
     public SessionOptions? Session { get; init; }
 
+    /// <summary>
+    /// ONNX Runtime's own options instead (any execution provider: TensorRT, OpenVINO, DirectML …), used as
+    /// they are and left to the caller to dispose; not together with <see cref="Device"/> or <see cref="Session"/>.
+    /// </summary>
+    public Microsoft.ML.OnnxRuntime.SessionOptions? OrtSession { get; init; }
+
     /// <summary>The class labels in class-index order (instead of the model's metadata). Not together with <see cref="LabelsFile"/>.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 

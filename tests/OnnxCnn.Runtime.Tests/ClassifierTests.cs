@@ -156,6 +156,17 @@ public class ClassifierTests
         Assert.Contains("does not give a fixed input size", noSize.Message);
     }
 
+    [Fact]
+    public void Open_OrtsOwnSessionOptions_AreUsedAsGiven()
+    {
+        using var ort = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 };
+        using var classifier = Classifier.Open(Model, new ClassifierOptions { Preprocess = Spec, OrtSession = ort });
+        using var reference = Classifier.Open(Model, new ClassifierOptions { Preprocess = Spec });
+        Assert.Equal(reference.Classify(Png, 10).Select(p => p.Index), classifier.Classify(Png, 10).Select(p => p.Index));
+        var both = Assert.Throws<ArgumentException>(() => Classifier.Open(Model, new ClassifierOptions { Preprocess = Spec, OrtSession = ort, Device = ExecutionDevice.Cpu }));
+        Assert.Equal("ClassifierOptions.OrtSession is used as it is; give it without Device or Session.", both.Message);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-2)]
