@@ -7,7 +7,7 @@ namespace OnnxCnn.Preprocess;
 /// </summary>
 public static class ImageTransforms
 {
-    /// <summary>Vector width used for tensor conversion: 512, 256, 128 or 0 (scalar); tests pin each path.</summary>
+    /// <summary>Vector width of the tensor, resize and warp kernels: 512, 256, 128 or 0 (scalar everywhere); tests pin each path.</summary>
     internal static int VectorWidth { get; set; } = Internal.TensorKernels.BestWidth;
 
     /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>

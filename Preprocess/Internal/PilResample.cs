@@ -82,16 +82,8 @@ internal static class PilResample
         var needVertical = height != source.Height;
         var vertical = needVertical ? Coefficients.For(source.Height, height, filter) : null;
 
-        // The source rows the window's output rows read (all of them when PIL skips the vertical pass).
-        int firstRow, endRow;
-        if (vertical is null)
-        {
-            (firstRow, endRow) = (window.Top, window.Top + window.Height);
-        }
-        else
-        {
-            (firstRow, endRow) = vertical.Span(window.Top, window.Height);
-        }
+        // The source rows the window's output rows read (the window's own rows when PIL skips the vertical pass).
+        var (firstRow, endRow) = vertical?.Span(window.Top, window.Height) ?? (window.Top, window.Top + window.Height);
 
         var rowBytes = window.Width * 3;
         byte[]? temp = null;
@@ -125,12 +117,7 @@ internal static class PilResample
             }
 
             line = ArrayPool<byte>.Shared.Rent(rowBytes);
-            for (var y = 0; y < window.Height; y++)
-            {
-                var yy = window.Top + y;
-                ResampleKernels.Vertical(input, inputStride, vertical.Start[yy] - firstRow, vertical.TapsOf(yy), line.AsSpan(0, rowBytes));
-                sink.Row(y, line.AsSpan(0, rowBytes));
-            }
+            VerticalRows(input, inputStride, firstRow, vertical, window, line.AsSpan(0, rowBytes), ref sink);
         }
         finally
         {
@@ -143,6 +130,18 @@ internal static class PilResample
             {
                 ArrayPool<byte>.Shared.Return(line);
             }
+        }
+    }
+
+    /// <summary>The vertical pass over the window's rows (input rows start at source row <paramref name="firstRow"/>), each row to the sink.</summary>
+    private static void VerticalRows<TSink>(ReadOnlySpan<byte> input, int inputStride, int firstRow, Coefficients vertical, Window window, Span<byte> line, ref TSink sink)
+        where TSink : IRowSink, allows ref struct
+    {
+        for (var y = 0; y < window.Height; y++)
+        {
+            var yy = window.Top + y;
+            ResampleKernels.Vertical(input, inputStride, vertical.Start[yy] - firstRow, vertical.TapsOf(yy), line);
+            sink.Row(y, line);
         }
     }
 
