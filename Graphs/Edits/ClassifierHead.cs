@@ -223,48 +223,81 @@ public static class HeadEdits
     {
         var output = model.Graph.Output.FirstOrDefault()?.Name ?? throw new InvalidOperationException("the model has no outputs.");
         var shape = ShapeInference.Infer(model)[output];
-        string Refusal(string why) => $"cannot put a head on this model: its output '{output}' {why}.";
-        if (shape.Dims is not { Length: 2 or 4 } dims || !dims[1].IsKnown)
+        var result = model.Clone();
+        var graph = new OnnxGraph(result.Graph);
+
+        // Keras/tf2onnx bases end in a Transpose back to channels-last [N,H,W,C].
+        var channelsLast = shape.Dims is { Length: 4 } && graph.Producer(output) is { OpType: "Transpose" } t && Attr.Ints(t, "perm").SequenceEqual([0L, 2, 3, 1]);
+        var (c, h, w) = shape.Dims is { Length: 4 } d4 ? channelsLast ? (d4[3], d4[1], d4[2]) : (d4[1], d4[2], d4[3]) : (shape.Dims is { Length: 2 } d2 ? d2[1] : Dim.Unknown, Dim.Of(1), Dim.Of(1));
+        if (shape.Dims is not { Length: 2 or 4 } dims || !c.IsKnown)
         {
             throw new InvalidOperationException($"cannot put a head on this model: it has no classifier head to replace ({noHead}), and its output has shape {shape}, " +
                 "neither pooled features [N,C] nor a feature map [N,C,H,W] with a known C.");
         }
 
-        var result = model.Clone();
-        var graph = new OnnxGraph(result.Graph);
         var current = output;
-        var width = dims[1].Value;
-        var pointwise = dims.Length == 4 && dims[2] is { IsKnown: true, Value: 1 } && dims[3] is { IsKnown: true, Value: 1 };
+        var width = c.Value;
         if (dims.Length == 4)
         {
-            var pool = spec.Pool ?? (pointwise ? HeadPool.Flatten
-                : throw new ArgumentException(Refusal($"is a feature map {shape}; choose how it becomes features: --pool gap (global average, {width} features) or --pool flatten (C·H·W features)")));
-            if (pool == HeadPool.GlobalAverage && !pointwise)
-            {
-                var pooled = graph.UniqueName("/features/GlobalAveragePool_output_0");
-                result.Graph.Node.Add(Tensors.Node("GlobalAveragePool", graph.UniqueName("/features/GlobalAveragePool"), [current], [pooled]));
-                current = pooled;
-            }
-            else if (pool == HeadPool.Flatten && !pointwise)
-            {
-                width = dims[2].IsKnown && dims[3].IsKnown ? width * dims[2].Value * dims[3].Value
-                    : throw new InvalidOperationException(Refusal($"is a feature map {shape} whose height and width are not known, so --pool flatten cannot size the dense layer; " +
-                        "fix the input size first ('onnxcnn graph input-size MODEL --size HxW') or use --pool gap"));
-            }
-
-            var flat = graph.UniqueName("/features/Flatten_output_0");
-            result.Graph.Node.Add(Tensors.Node("Flatten", graph.UniqueName("/features/Flatten"), [current], [flat], Tensors.IntAttr("axis", 1)));
-            current = flat;
-            graph.Invalidate();
+            (current, width) = FeatureVector(result, graph, spec.Pool, output, shape, channelsLast, c.Value, h, w);
         }
 
         var logits = graph.UniqueName("logits");
         AddDenseLayers(result, graph, current, width, spec, logits, null, model.Opset);
-        var batch = dims[0];
-        result.Graph.Output[0] = ShapeInference.ToValueInfo(logits, new TensorShape(shape.ElementType != 0 ? shape.ElementType : 1, [batch, Dim.Of(spec.Classes)]));
+        result.Graph.Output[0] = ShapeInference.ToValueInfo(logits, new TensorShape(shape.ElementType != 0 ? shape.ElementType : 1, [dims[0], Dim.Of(spec.Classes)]));
         graph.Invalidate();
         graph.RemoveUnusedInitializers();
         return GraphEdits.Finish(result);
+    }
+
+    /// <summary>The nodes that turn a feature map into [N, features]: global average (GlobalAveragePool, or ReduceMean over H,W when channels-last), or Flatten.</summary>
+    private static (string Features, long Width) FeatureVector(OnnxModel result, OnnxGraph graph, HeadPool? requested, string output, TensorShape shape,
+        bool channelsLast, long channels, Dim height, Dim width)
+    {
+        string Refusal(string why) => $"cannot put a head on this model: its output '{output}' {why}.";
+        var pointwise = height is { IsKnown: true, Value: 1 } && width is { IsKnown: true, Value: 1 };
+        var layout = channelsLast ? "[N,H,W,C]" : "[N,C,H,W]";
+        var pool = requested ?? (pointwise ? HeadPool.Flatten
+            : throw new ArgumentException(Refusal($"is a feature map {shape}; choose how it becomes features: --pool gap (global average, {channels} features) or --pool flatten ({(channelsLast ? "H·W·C" : "C·H·W")} features)")));
+        var current = output;
+        var features = channels;
+        if (pool == HeadPool.GlobalAverage && !pointwise && channelsLast)
+        {
+            // Keras' GlobalAveragePooling2D on channels-last data, as tf2onnx writes it.
+            var pooled = graph.UniqueName("/features/ReduceMean_output_0");
+            var name = graph.UniqueName("/features/ReduceMean");
+            if (result.Opset >= 18)
+            {
+                var axes = graph.UniqueName("/features/ReduceMean_axes");
+                result.Graph.Initializer.Add(Tensors.Int64(axes, [1, 2], 2));
+                result.Graph.Node.Add(Tensors.Node("ReduceMean", name, [current, axes], [pooled], Tensors.IntAttr("keepdims", 0)));
+            }
+            else
+            {
+                result.Graph.Node.Add(Tensors.Node("ReduceMean", name, [current], [pooled], Tensors.IntsAttr("axes", 1, 2), Tensors.IntAttr("keepdims", 0)));
+            }
+
+            graph.Invalidate();
+            return (pooled, features);
+        }
+
+        if (pool == HeadPool.GlobalAverage && !pointwise)
+        {
+            var pooled = graph.UniqueName("/features/GlobalAveragePool_output_0");
+            result.Graph.Node.Add(Tensors.Node("GlobalAveragePool", graph.UniqueName("/features/GlobalAveragePool"), [current], [pooled]));
+            current = pooled;
+        }
+        else if (pool == HeadPool.Flatten && !pointwise)
+        {
+            features = height.IsKnown && width.IsKnown ? channels * height.Value * width.Value
+                : throw new InvalidOperationException(Refusal($"is a feature map {shape} ({layout}) whose height and width are not known, so --pool flatten cannot size the dense layer; " +
+                    "fix the input size first ('onnxcnn graph input-size MODEL --size HxW') or use --pool gap"));
+        }
+
+        var flat = graph.UniqueName("/features/Flatten_output_0");
+        result.Graph.Node.Add(Tensors.Node("Flatten", graph.UniqueName("/features/Flatten"), [current], [flat], Tensors.IntAttr("axis", 1)));
+        graph.Invalidate();
+        return (flat, features);
     }
 
     /// <summary>Hidden layers (Gemm, ReLU, Dropout) and the classifier from <paramref name="features"/> to <paramref name="output"/>, then the activation (if any).</summary>

@@ -115,6 +115,28 @@ public class HeadOnBackboneTests
     }
 
     [Fact]
+    public void Replace_ChannelsLastBaseGap_AveragesHeightAndWidthAsKerasDoes()
+    {
+        // tf2onnx's Keras base ends in a Transpose back to [N,H,W,C].
+        var keras = Fixtures.Model("keras_nhwc");
+        var nhwc = keras.Graph.Node.First(n => n.OpType == "ReduceMean").Input[0];
+        var cut = GraphEdits.Cut(keras, nhwc);
+        var channels = ShapeInference.Infer(cut)[nhwc].Dims![3].Value;
+        var headed = HeadEdits.Replace(cut, new HeadSpec { Classes = 3, Pool = HeadPool.GlobalAverage, Seed = 4 });
+        Assert.Equal([3, channels], headed.Graph.Initializer.First(t => t.Name == "head.0.weight").Dims);
+        var mean = Assert.Single(headed.Graph.Node, n => n.Name == "/features/ReduceMean");
+        Assert.Equal([1L, 2], mean.Attribute.First(a => a.Name == "axes").Ints);
+        using var input = Fixtures.Input("keras_nhwc");
+        Assert.Equal(3, Fixtures.Run(headed, input).Shape[1]);
+
+        // The same pooled vector the original model's own GlobalAveragePooling2D computes.
+        var pooled = headed.Graph.Node.First(n => n.Name == "/features/ReduceMean").Output[0];
+        var ours = Fixtures.Run(GraphEdits.Extract(headed, [headed.Graph.Input[0].Name], [pooled]), input).Values;
+        var theirs = Fixtures.Run(GraphEdits.Extract(keras, [keras.Graph.Input[0].Name], [keras.Graph.Node.First(n => n.OpType == "ReduceMean").Output[0]]), input).Values;
+        Assert.Equal(theirs, ours);
+    }
+
+    [Fact]
     public void Replace_PoolOnModelWithClassifier_IsRefused()
     {
         var vgg = new OnnxModel(ModelZoo.Build("vgg11", new ZooOptions { WidthMultiplier = 1.0 / 16 }));
