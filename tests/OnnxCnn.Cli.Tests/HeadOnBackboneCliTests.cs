@@ -135,7 +135,7 @@ public class HeadOnBackboneCliTests
         Assert.StartsWith("error: cannot change the input size: Gemm '/classifier/classifier.0/Gemm' has a constant weight for 1568 input features but would get 512 at 150x150;", stderr.Trim());
         (code, _, stderr) = Cli.Run("bench", "train", dir.File("r.onnx"), "--classes", "3", "--trainable", "/fc/*", "--input-size", "64");
         Assert.Equal(2, code);
-        Assert.Equal("error: --input-size '64' is not HxW with positive sizes (e.g. 150x150).", stderr.Trim());
+        Assert.Equal("error: --input-size '64' is not HxW (e.g. 224x224).", stderr.Trim());
     }
 
     /// <summary>A backbone with symbolic height and width and no classifier: finetune adds the head and trains it with layer4 (Conv gradients need known sizes) at the preprocessing's size.</summary>
