@@ -101,7 +101,9 @@ public static partial class FineTuner
             }
 
             var meta = session.LoadCheckpoint(last);
-            firstEpoch = int.Parse(meta["epoch"], CultureInfo.InvariantCulture) + 1;
+            firstEpoch = meta.TryGetValue("epoch", out var epochText) && int.TryParse(epochText, NumberStyles.None, CultureInfo.InvariantCulture, out var done) && done >= offset
+                ? done + 1
+                : throw new InvalidDataException($"cannot resume: checkpoint '{last}' has {(epochText is null ? "no epoch in its metadata" : $"epoch '{epochText}' in its metadata, not an epoch of this run")}.");
             history.AddRange(ReadHistory(Path.Combine(outputDirectory, "history.csv")).Where(h => h.Epoch > offset).Take(firstEpoch - 1 - offset));
         }
 
