@@ -146,7 +146,25 @@ public sealed record PreprocessSpec
             };
         }
 
+        RequireFiniteOutput(spec, text);
         return spec;
+    }
+
+    /// <summary>
+    /// Every value a pixel (0–255) can become must be finite, however the kernels group the
+    /// arithmetic: a denormal std or a huge scale would fill the tensor with infinities.
+    /// </summary>
+    private static void RequireFiniteOutput(PreprocessSpec spec, string text)
+    {
+        for (var c = 0; c < spec.Std.Length; c++)
+        {
+            var (scale, mean, std) = (spec.Scale, spec.Mean[c], spec.Std[c]);
+            if (!float.IsFinite(scale / std) || !float.IsFinite(mean / std) || !float.IsFinite(255f * scale / std)
+                || !float.IsFinite(((255f * scale) - mean) / std) || !float.IsFinite(-mean / std))
+            {
+                throw new FormatException(SpecText.OneLine(Inv($"preprocess spec '{text}': channel {c} (scale {scale:R}, mean {mean:R}, std {std:R}) turns pixel values into infinities.")));
+            }
+        }
     }
 
     /// <summary>The spec as text that <see cref="Parse"/> reads back to an equal spec.</summary>

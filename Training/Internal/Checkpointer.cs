@@ -17,14 +17,18 @@ internal sealed class Checkpointer(TrainingSession session, string artifacts)
     /// Loads the last checkpoint (parameters, optimiser state, step) and returns the epoch it ended.
     /// Shuffling and augmentation are functions of (seed, epoch, index), so the remaining epochs replay exactly.
     /// </summary>
-    public int Resume()
+    public int Resume(int priorEpochs)
     {
         if (!File.Exists(Last))
         {
             throw new FileNotFoundException($"cannot resume: '{Last}' not found (run without --resume first).", Last);
         }
 
-        return int.Parse(session.LoadCheckpoint(Last)["epoch"], CultureInfo.InvariantCulture);
+        // A checkpoint from elsewhere (or damaged metadata) is refused by name, not with a parse exception.
+        var meta = session.LoadCheckpoint(Last);
+        return meta.TryGetValue("epoch", out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var done) && done >= priorEpochs
+            ? done
+            : throw new InvalidDataException($"cannot resume: checkpoint '{Last}' has {(text is null ? "no epoch in its metadata" : $"epoch '{text}' in its metadata, not an epoch of this run")}.");
     }
 
     /// <summary>Saves the epoch: the best checkpoint first when it improved, then the last.</summary>

@@ -108,7 +108,7 @@ internal sealed class Trainer : IDisposable
             return (history, offset + 1);
         }
 
-        var done = checkpointer.Resume();
+        var done = checkpointer.Resume(offset);
         history.AddRange(RunReporter.ReadHistory(Path.Combine(run.OutputDirectory, "history.csv")).Where(h => h.Epoch > offset).Take(done - offset));
         stopping.Replay(history.Skip(offset));
         return (history, done + 1);

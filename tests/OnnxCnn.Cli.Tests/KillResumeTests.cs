@@ -167,33 +167,24 @@ public class KillDuringCheckpointSaveTests(ITestOutputHelper output)
             "--preprocess", "resize=32x32,scale=1/255", "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--batch", "4",
             "--optimizer", "adam", "--lr", "0.001", "--val-split", "0", "--seed", "3"];
 
-        // Calibration: time the first save (temporary file present until its rename) without interrupting it.
-        var watch = new Stopwatch();
-        var saveTime = TimeSpan.Zero;
-        var calibration = ChildProcess.KillWhen(Args(100), () =>
-        {
-            if (File.Exists(temp))
-            {
-                watch.Start();
-                return false;
-            }
-
-            saveTime = watch.Elapsed;
-            return watch.IsRunning;
-        }, TimeSpan.Zero);
+        // Calibration: the first complete checkpoint gives the number of bytes a save writes.
+        var calibration = ChildProcess.KillWhen(Args(100), () => File.Exists(checkpoint), TimeSpan.Zero);
         Assert.True(calibration is not null, "the calibration run finished before its first checkpoint");
-        output.WriteLine($"seed {KillResumeTests.Seed}; first save took {saveTime.TotalMilliseconds:F0} ms (kill delays are drawn from 0 to that)");
+        var saveBytes = new FileInfo(checkpoint).Length;
+        output.WriteLine($"seed {KillResumeTests.Seed}; a save writes {saveBytes} bytes (kills come when a seeded fraction of them is written)");
         var lastEpoch = ReadCheckpoint(checkpoint).Epoch;
         Assert.False(File.Exists(temp));
 
-        // Kill at random moments of saves until four kills have interrupted one (at least six kills, at most sixteen).
+        // Kill at moments of saves drawn from the seeded generator — when the temporary file has grown
+        // to a fraction of a save, an event in the child's output rather than a sleep — until four kills
+        // have interrupted a save (at least six kills, at most sixteen).
         var random = new Random(KillResumeTests.Seed);
         var midSave = 0;
         var kills = new List<string>();
         while (kills.Count < 6 || midSave < 4 && kills.Count < 16)
         {
-            var delay = random.NextDouble() * saveTime;
-            var report = ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp(), delay);
+            var fraction = random.NextDouble() * 0.9;
+            var report = ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp((long)(fraction * saveBytes)), TimeSpan.Zero);
             Assert.True(report is not null, "a 100-epoch run finished before it was killed");
             var tempLength = File.Exists(temp) ? new FileInfo(temp).Length : -1;
 
@@ -202,8 +193,8 @@ public class KillDuringCheckpointSaveTests(ITestOutputHelper output)
             // before the checkpoint), however late the kill came.
             var (epoch, step) = ReadCheckpoint(checkpoint);
             var historyEpochs = KillResumeTests.HistoryEpochs(outDir);
-            kills.Add($"{delay.TotalMilliseconds:F0}ms→{epoch}:{tempLength}");
-            output.WriteLine($"kill {kills.Count}: {delay.TotalMilliseconds:F0} ms into a save → checkpoint epoch {epoch} (step {step}), history {historyEpochs} epochs, temporary file {tempLength} bytes");
+            kills.Add($"{fraction:P0}→{epoch}:{tempLength}");
+            output.WriteLine($"kill {kills.Count}: at {fraction:P0} of a save → checkpoint epoch {epoch} (step {step}), history {historyEpochs} epochs, temporary file {tempLength} bytes");
             Assert.Equal(epoch * StepsPerEpoch, step);
             Assert.True(epoch >= lastEpoch, $"checkpoint went back from epoch {lastEpoch} to {epoch} (seed {KillResumeTests.Seed}; kills {string.Join(' ', kills)})");
             Assert.InRange(historyEpochs, epoch, epoch + 1);
@@ -211,12 +202,12 @@ public class KillDuringCheckpointSaveTests(ITestOutputHelper output)
             lastEpoch = epoch;
         }
 
-        Assert.True(midSave >= 4, $"only {midSave} of {kills.Count} kills interrupted a save (seed {KillResumeTests.Seed}); delay→epoch:temp bytes {string.Join(' ', kills)}");
+        Assert.True(midSave >= 4, $"only {midSave} of {kills.Count} kills interrupted a save (seed {KillResumeTests.Seed}); fraction→epoch:temp bytes {string.Join(' ', kills)}");
 
         // A kill right as a save starts leaves a temporary file (when the last random kill has not; retried if the kill came late).
         for (var attempt = 0; attempt < 3 && !File.Exists(temp); attempt++)
         {
-            Assert.NotNull(ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp(), TimeSpan.Zero));
+            Assert.NotNull(ChildProcess.KillWhen([.. Args(100), "--resume"], NewTemp(0), TimeSpan.Zero));
             lastEpoch = ReadCheckpoint(checkpoint).Epoch;
         }
 
@@ -234,12 +225,16 @@ public class KillDuringCheckpointSaveTests(ITestOutputHelper output)
             Assert.Equal(stored[name], bytes);
         }
 
-        // The temporary file of a save counts once its write has started in this process: a killed
-        // run's leftover (older than the process) is not a new save.
-        Func<bool> NewTemp()
+        // The temporary file of a save counts once its write has started in this process (a killed
+        // run's leftover, older than the process, is not a new save) and has reached `bytes`.
+        Func<bool> NewTemp(long bytes)
         {
             var started = DateTime.UtcNow;
-            return () => File.Exists(temp) && File.GetLastWriteTimeUtc(temp) > started;
+            return () =>
+            {
+                var info = new FileInfo(temp);
+                return info.Exists && info.LastWriteTimeUtc > started && info.Length >= bytes;
+            };
         }
     }
 

@@ -27,6 +27,16 @@ public class SpecHardeningTests
     }
 
     [Theory]
+    [InlineData("imagenet,std=1e-45:0.224:0.225", "preprocess spec 'imagenet,std=1e-45:0.224:0.225': channel 0 (scale 0.003921569, mean 0.485, std 1E-45) turns pixel values into infinities.")]
+    [InlineData("scale=1e38", "preprocess spec 'scale=1e38': channel 0 (scale 1E+38, mean 0, std 1) turns pixel values into infinities.")]
+    public void PreprocessSpec_ArithmeticOverflowingToInfinity_IsRefused(string text, string message)
+    {
+        // std=1e-45 parsed and then filled the tensor with infinities (found by the fuzzer's finiteness check).
+        var e = Assert.Throws<FormatException>(() => PreprocessSpec.Parse(text));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Theory]
     [InlineData("resize=2=\n%24")]
     [InlineData("mean=1:\u2028:3")]
     [InlineData("crop=\r\nx")]

@@ -16,6 +16,7 @@ namespace OnnxCnn.Runtime.Tests;
 /// allocator noise; a per-cycle or per-run leak of a few kilobytes or a few hundred bytes
 /// respectively crosses them.
 /// </remarks>
+[Collection(SoakCollection.Name)]
 public class SoakTests(ITestOutputHelper output)
 {
     [Fact]
@@ -154,4 +155,14 @@ public class SoakTests(ITestOutputHelper output)
             return (resident, Directory.GetFileSystemEntries("/proc/self/fd").Length);
         }
     }
+}
+
+/// <summary>
+/// Soak and leak tests run alone: other test classes running beside them would open descriptors
+/// and allocate in the same process, and their numbers would not be this test's.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SoakCollection
+{
+    public const string Name = "Soak (runs alone)";
 }
