@@ -36,12 +36,14 @@ internal static class FineTuneCommand
         {
             a.Model, a.Data, a.Output, a.Head, a.KeepHead, a.Hidden, a.Pool, a.Trainable, a.Unfreeze, a.Epochs, a.Batch, a.Lr, a.Optimizer, a.Momentum, a.Alpha, a.Centered, a.Clip,
             a.Loss, a.LrGroups, a.Nesterov, a.WeightDecay, a.Smoothing, a.Preprocessing, a.Augmentation, a.ValSplit, a.Seed, a.NoShuffle, a.Schedule, a.Warmup, a.Patience,
-            a.Resume, a.ClassWeights, a.Balanced,
+            a.Resume, a.Overwrite, a.ClassWeights, a.Balanced,
         };
         workflow.AddTo(command);
         inputs.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
+            var output = r.GetValue(a.Output)!;
+            var replaceEarlierRun = RunFolder.Check(output, r.GetValue(a.Resume), r.GetValue(a.Overwrite));
             var dataset = ImageDataset.FromFolder(r.GetValue(a.Data)!);
             var explicitSplit = r.GetResult(a.ValSplit) is { Implicit: false };
             var options = inputs.Apply(r, Settings(a, r, dataset), explicitSplit);
@@ -58,8 +60,14 @@ internal static class FineTuneCommand
                 throw new UsageException(CliApp.MessageOf(e));
             }
 
+            if (replaceEarlierRun)
+            {
+                // Only now that every setting has been checked: a refused run leaves the earlier one intact.
+                RunFolder.Clear(output);
+            }
+
             context.Out.WriteLine($"fine-tuning {r.GetValue(a.Model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
-            await workflow.RunAsync(context, plan, r.GetValue(a.Output)!, cancellationToken).ConfigureAwait(false);
+            await workflow.RunAsync(context, plan, output, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;
@@ -110,6 +118,8 @@ internal static class FineTuneCommand
             public readonly Option<ClassWeighting> ClassWeights = Choice("--class-weights", "auto (inverse frequency) | none", "none", ("auto", ClassWeighting.Auto), ("none", ClassWeighting.None));
             public readonly Option<bool> Balanced = new("--balanced") { Description = "draw batches with equal label frequency" };
             public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its last checkpoint (same settings)" };
+
+            public readonly Option<bool> Overwrite = new(OutputFiles.OverwriteFlag) { Description = "replace the earlier run in --out (its outputs are removed first)" };
             public readonly Option<int> Patience = new("--early-stopping") { Description = "stop after N epochs without validation-loss improvement and keep the best epoch" };
             public readonly Option<bool> NoShuffle = new("--no-shuffle") { Description = "keep dataset order" };
     }
