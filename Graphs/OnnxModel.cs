@@ -100,7 +100,7 @@ public sealed class OnnxModel
     {
         options ??= new SaveOptions();
         var external = options.ExternalData || Proto.CalculateSize() is < 0 or >= (int)ProtobufLimit;
-        ExternalData.Save(Proto, path, external, options.ExternalThreshold);
+        ModelWriter.Save(Proto, path, external, options.ExternalThreshold);
     }
 
     /// <summary>Creates a deep copy.</summary>

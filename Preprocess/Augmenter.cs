@@ -183,6 +183,7 @@ public sealed class Augmenter(AugmentSpec spec, long seed)
         {
             ResizeMode.ShorterSide => Resampler.ShorterSideSize(width, height, final.ResizeHeight),
             ResizeMode.Exact or ResizeMode.Fit => (final.ResizeWidth, final.ResizeHeight),
+            ResizeMode.TextLine => ImageTransforms.TextLineSize(width, height, final.ResizeHeight, final.ResizeWidth),
             _ => (width, height),
         };
         outW = rw;

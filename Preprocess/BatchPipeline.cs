@@ -187,7 +187,9 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
         }
         catch (Exception e)
         {
-            error = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+            // Several workers can fail in the same batch (every sample of a corrupt folder): the
+            // caller gets the first failure itself, not a wrapper whose shape depends on timing.
+            error = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e;
         }
         finally
         {
@@ -226,24 +228,37 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
 
         using (image)
         {
-            using var prepared = augmenter is not null
-                ? augmenter.Apply(image, options.Preprocess, epoch, index)
-                : ImageTransforms.Apply(image, options.Preprocess);
-            if (prepared.Width != width || prepared.Height != height)
+            if (augmenter is null)
             {
-                throw new InvalidOperationException($"'{item.Source}' came out {prepared.Width}×{prepared.Height}, not {width}×{height}.");
+                // Resize, crop and normalise in one pass straight into the batch tensor.
+                var size = ImageTransforms.ApplyToTensor(image, options.Preprocess, destination);
+                CheckSize(item, size, width, height, options.Preprocess);
+                return true;
             }
 
+            using var prepared = augmenter.Apply(image, options.Preprocess, epoch, index);
+            CheckSize(item, (prepared.Width, prepared.Height), width, height, options.Preprocess);
             ImageTransforms.ToTensor(prepared, options.Preprocess, destination);
-            augmenter?.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
+            augmenter.Erase(destination, width, height, epoch, index, options.Preprocess.Nhwc);
         }
 
         return true;
     }
 
+    private static void CheckSize(DatasetItem item, (int Width, int Height) size, int width, int height, PreprocessSpec spec)
+    {
+        // A text line narrower than the spec's width is padded by ToTensor.
+        var lineWidth = spec is { Resize: ResizeMode.TextLine, CropHeight: 0 } ? Math.Min(size.Width, width) : width;
+        if (size.Width != lineWidth || size.Height != height)
+        {
+            throw new InvalidOperationException($"'{item.Source}' came out {size.Width}×{size.Height}, not {width}×{height}.");
+        }
+    }
+
     /// <summary>
-    /// The usual loader: pixel rows from memory, files decoded with DCT-domain downscaling when the
-    /// image is at least twice the size the spec needs (so the final resize still antialiases).
+    /// The usual loader: pixel rows from memory, files decoded by the one decode rule
+    /// (<see cref="DecodeOptions.For"/>: DCT-domain downscaling when the image is at least twice the
+    /// size the spec needs, so the final resize still antialiases).
     /// </summary>
     public static Func<int, RgbImage> DefaultLoader(ImageDataset dataset, PreprocessSpec spec)
     {
@@ -252,28 +267,10 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
             return dataset.PixelImage;
         }
 
-        var target = spec.Resize switch
-        {
-            ResizeMode.ShorterSide => spec.ResizeHeight,
-            ResizeMode.Exact or ResizeMode.Fit => Math.Max(spec.ResizeHeight, spec.ResizeWidth),
-            _ => 0,
-        };
-        var options = target > 0 ? new DecodeOptions { MinWidth = 2 * target, MinHeight = 2 * target } : DecodeOptions.Default;
+        var options = DecodeOptions.For(spec);
         return index => ImageDecoder.DecodeFile(dataset.Items[index].Source, options);
     }
 
-    private static (int Height, int Width) FixedSize(PreprocessSpec spec)
-    {
-        if (spec.CropHeight > 0)
-        {
-            return (spec.CropHeight, spec.CropWidth);
-        }
-
-        if (spec.Resize is ResizeMode.Exact or ResizeMode.Fit)
-        {
-            return (spec.ResizeHeight, spec.ResizeWidth);
-        }
-
-        throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; batches need crop=HxW, resize=HxW or fit=HxW.");
-    }
+    private static (int Height, int Width) FixedSize(PreprocessSpec spec) =>
+        spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; batches need crop=HxW, resize=HxW, fit=HxW or textline=HxW.");
 }

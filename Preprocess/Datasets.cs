@@ -99,6 +99,28 @@ public sealed class ImageDataset
         return new ImageDataset(classes, items);
     }
 
+    /// <summary>
+    /// Every image under <paramref name="root"/> (recursively, sorted by path) as one class named after the folder:
+    /// for unlabelled images, e.g. a benchmark or prediction folder without class subfolders.
+    /// </summary>
+    public static ImageDataset FromImages(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            throw new DirectoryNotFoundException($"image folder '{root}' not found.");
+        }
+
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0)
+        {
+            throw new InvalidDataException($"image folder '{root}' holds no images ({string.Join(", ", ImageExtensions)}).");
+        }
+
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)));
+        return new ImageDataset([name], files.Select(f => new DatasetItem(f, 0)).ToList());
+    }
+
     /// <summary>A manifest of <c>path,label</c> lines (paths relative to the manifest's folder; a header line is allowed).</summary>
     public static ImageDataset FromManifest(string manifest)
     {

@@ -13,6 +13,48 @@ public static class ImageTransforms
     /// <summary>Resizes and crops an image as the spec says (bilinear, like torchvision's default). Returns a new image.</summary>
     public static RgbImage Apply(RgbImage image, PreprocessSpec spec, ResampleFilter filter = ResampleFilter.Bilinear)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Internal.CropWindow.TryCreate(image.Width, image.Height, spec, filter, out var window))
+        {
+            return Internal.PilResample.Convolve(image, window.ResizedWidth, window.ResizedHeight, window.Kernel, window.Window);
+        }
+
+        return ApplyInSteps(image, spec, filter);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> followed by <see cref="ToTensor"/>, in one pass where the spec allows
+    /// (resize + centre crop): only the pixels that survive the crop are resampled, and each output
+    /// row goes straight into <paramref name="destination"/> — the same values as the two steps, bit for bit.
+    /// </summary>
+    /// <returns>The size of the tensor written (3 × width × height values).</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too small for the result.</exception>
+    public static (int Width, int Height) ApplyToTensor(RgbImage image, PreprocessSpec spec, Span<float> destination, ResampleFilter filter = ResampleFilter.Bilinear)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Internal.CropWindow.TryCreate(image.Width, image.Height, spec, filter, out var window))
+        {
+            using var prepared = ApplyInSteps(image, spec, filter);
+            ToTensor(prepared, spec, destination);
+            return (prepared.Width, prepared.Height);
+        }
+
+        var (w, h) = (window.Window.Width, window.Window.Height);
+        if (destination.Length < 3 * w * h)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {w}×{h} image needs {3 * w * h}.");
+        }
+
+        var sink = new Internal.TensorSink(destination, new Internal.TensorWriter(spec), w, h);
+        Internal.PilResample.Convolve(image, window.ResizedWidth, window.ResizedHeight, window.Kernel, window.Window, ref sink);
+        return (w, h);
+    }
+
+    /// <summary>Resize, then fit/crop, as separate images (nearest neighbour, fit, and crops larger than the image).</summary>
+    private static RgbImage ApplyInSteps(RgbImage image, PreprocessSpec spec, ResampleFilter filter)
+    {
         var current = image;
         var owned = false;
         try
@@ -28,6 +70,11 @@ public static class ImageTransforms
                     break;
                 case ResizeMode.Fit:
                     Replace(ref current, ref owned, Fit(current, spec.ResizeWidth, spec.ResizeHeight, (byte)Math.Clamp(spec.PadValue, 0, 255), filter));
+                    break;
+                case ResizeMode.TextLine:
+                    // Padding to the full width happens in ToTensor: Paddle pads the normalised tensor with zeros.
+                    var (lw, lh) = TextLineSize(current.Width, current.Height, spec.ResizeHeight, spec.ResizeWidth);
+                    Replace(ref current, ref owned, Resampler.Resize(current, lw, lh, filter));
                     break;
             }
 
@@ -53,6 +100,37 @@ public static class ImageTransforms
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// The whole rule from a decoded image to a model's input: <see cref="Apply"/> then
+    /// <see cref="ToTensor"/>, into <paramref name="destination"/> (3·H·W values of the spec's
+    /// <see cref="PreprocessSpec.OutputSize"/>). The training pipeline and the Classifier both use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spec has no fixed output size, or the destination has the wrong length.</exception>
+    public static void Prepare(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        var (height, width) = spec.OutputSize ?? throw new ArgumentException($"preprocess spec '{spec}' does not give a fixed size; add crop=HxW, resize=HxW, fit=HxW or textline=HxW.", nameof(spec));
+        if (destination.Length != 3 * height * width)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; preprocess spec '{spec}' gives 3×{height}×{width} = {3 * height * width}.", nameof(destination));
+        }
+
+        using var prepared = Apply(image, spec);
+        ToTensor(prepared, spec, destination);
+    }
+
+    /// <summary>
+    /// PaddleOCR's text-line size (<c>resize_norm_img</c>): height <paramref name="height"/>, width
+    /// min(<paramref name="maxWidth"/>, ⌈height·w/h⌉) for a w×h image.
+    /// </summary>
+    public static (int Width, int Height) TextLineSize(int imageWidth, int imageHeight, int height, int maxWidth)
+    {
+        var ratio = imageWidth / (double)imageHeight;
+        var width = Math.Ceiling(height * ratio);
+        return (width > maxWidth ? maxWidth : Math.Max(1, (int)width), height);
     }
 
     private static void Replace(ref RgbImage current, ref bool owned, RgbImage next)
@@ -122,8 +200,52 @@ public static class ImageTransforms
     /// <summary>
     /// Writes the image as floats: ((pixel·scale) − mean) / std per channel, in the spec's channel
     /// order and layout (NCHW planes or NHWC interleaved). <paramref name="destination"/> holds 3·W·H values.
+    /// For a <see cref="ResizeMode.TextLine"/> spec (without crop) a line narrower than the spec's width
+    /// is written at the left of a W-wide tensor whose other values are 0, as PaddleOCR pads.
     /// </summary>
     public static void ToTensor(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec is { Resize: ResizeMode.TextLine, CropHeight: 0 } && image.Width < spec.ResizeWidth)
+        {
+            PaddedLine(image, spec, destination);
+            return;
+        }
+
+        Dense(image, spec, destination);
+    }
+
+    /// <summary>The image's tensor at the left of a W-wide zero tensor (NCHW: per plane row; NHWC: per row).</summary>
+    private static void PaddedLine(RgbImage image, PreprocessSpec spec, Span<float> destination)
+    {
+        int w = image.Width, h = image.Height, full = spec.ResizeWidth;
+        if (destination.Length < 3 * h * full)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values; a {full}×{h} text line needs {3 * h * full}.", nameof(destination));
+        }
+
+        var dense = System.Buffers.ArrayPool<float>.Shared.Rent(3 * w * h);
+        try
+        {
+            var source = dense.AsSpan(0, 3 * w * h);
+            Dense(image, spec, source);
+            destination[..(3 * h * full)].Clear();
+            var rows = spec.Nhwc ? h : 3 * h;
+            var run = spec.Nhwc ? 3 * w : w;
+            var stride = spec.Nhwc ? 3 * full : full;
+            for (var r = 0; r < rows; r++)
+            {
+                source.Slice(r * run, run).CopyTo(destination.Slice(r * stride, run));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(dense);
+        }
+    }
+
+    private static void Dense(RgbImage image, PreprocessSpec spec, Span<float> destination)
     {
         var pixels = image.Width * image.Height;
         if (destination.Length < pixels * 3)
@@ -131,49 +253,6 @@ public static class ImageTransforms
             throw new ArgumentException($"destination holds {destination.Length} values; a {image.Width}×{image.Height} image needs {pixels * 3}.");
         }
 
-        Span<float> scale = stackalloc float[3];
-        Span<float> mean = stackalloc float[3];
-        Span<float> std = stackalloc float[3];
-        for (var c = 0; c < 3; c++)
-        {
-            scale[c] = spec.Scale;
-            mean[c] = spec.Mean[c];
-            std[c] = spec.Std[c];
-        }
-
-        var src = image.Pixels;
-        if (spec.Nhwc)
-        {
-            for (var i = 0; i < pixels; i++)
-            {
-                for (var c = 0; c < 3; c++)
-                {
-                    var source = spec.Bgr ? 2 - c : c;
-                    destination[(i * 3) + c] = ((src[(i * 3) + source] * scale[c]) - mean[c]) / std[c];
-                }
-            }
-
-            return;
-        }
-
-        // torchvision's ToTensor divides by 255 (not a multiply by 1/255): do the same when the scale is 1/N.
-        var divisor = spec.Scale > 0 ? MathF.Round(1f / spec.Scale) : 0;
-        var divide = divisor > 1 && Math.Abs((1f / divisor) - spec.Scale) < 1e-9f;
-        var planes = new[] { 0, 1, 2 }.Select(c => spec.Bgr ? 2 - c : c).ToArray();
-        var done = 0;
-        done = Internal.TensorKernels.Planes(VectorWidth, src, destination, pixels, divide, divide ? divisor : 0, scale, mean, std, planes);
-
-        for (var c = 0; c < 3; c++)
-        {
-            var plane = destination.Slice(c * pixels, pixels);
-            var source = planes[c];
-            var k = scale[c];
-            var m = mean[c];
-            var s = std[c];
-            for (var i = done; i < pixels; i++)
-            {
-                plane[i] = divide ? ((src[(i * 3) + source] / divisor) - m) / s : ((src[(i * 3) + source] * k) - m) / s;
-            }
-        }
+        new Internal.TensorWriter(spec).Write(image.Pixels, destination, 0, pixels, pixels);
     }
 }

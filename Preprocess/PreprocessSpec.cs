@@ -13,23 +13,30 @@ public enum ResizeMode
     Exact,
     /// <summary>Fit inside H×W keeping the aspect ratio, then pad to H×W.</summary>
     Fit,
+    /// <summary>
+    /// A text line as PaddleOCR's classifiers read it: height to H, width to
+    /// min(W, ⌈H·w/h⌉) keeping the aspect ratio, then padded on the right to W with zeros
+    /// in the tensor (after normalisation, not zero pixels).
+    /// </summary>
+    TextLine,
 }
 
 /// <summary>
 /// A preprocessing spec, the one syntax every command shares: comma-separated tokens
-/// <c>resize=S|HxW</c>, <c>fit=HxW</c>, <c>crop=S|HxW</c>, <c>scale=F|1/N</c>, <c>mean=a:b:c</c>,
-/// <c>std=a:b:c</c>, <c>order=rgb|bgr</c>, <c>layout=nchw|nhwc</c>, <c>pad=V</c>, and the presets
-/// <c>imagenet</c>, <c>caffe</c>, <c>inception</c> (later tokens override earlier ones).
+/// <c>resize=S|HxW</c>, <c>fit=HxW</c>, <c>textline=HxW</c>, <c>crop=S|HxW</c>, <c>scale=F|1/N</c>,
+/// <c>mean=a:b:c|m</c>, <c>std=a:b:c|s</c> (one value applies to every channel), <c>order=rgb|bgr</c>,
+/// <c>layout=nchw|nhwc</c>, <c>pad=V</c>, and the presets <c>imagenet</c>, <c>caffe</c>,
+/// <c>inception</c>, <c>paddle-cls</c> (later tokens override earlier ones).
 /// </summary>
 public sealed record PreprocessSpec
 {
     /// <summary>How to resize.</summary>
     public ResizeMode Resize { get; init; }
 
-    /// <summary>Target height (or the shorter side for <see cref="ResizeMode.ShorterSide"/>).</summary>
+    /// <summary>Target height (or the shorter side for <see cref="ResizeMode.ShorterSide"/>, the line height for <see cref="ResizeMode.TextLine"/>).</summary>
     public int ResizeHeight { get; init; }
 
-    /// <summary>Target width (unused for <see cref="ResizeMode.ShorterSide"/>).</summary>
+    /// <summary>Target width (unused for <see cref="ResizeMode.ShorterSide"/>; the padded width for <see cref="ResizeMode.TextLine"/>).</summary>
     public int ResizeWidth { get; init; }
 
     /// <summary>Centre crop height, 0 for none.</summary>
@@ -69,6 +76,26 @@ public sealed record PreprocessSpec
     /// <summary>Inception-style scaling to [−1, 1].</summary>
     public static PreprocessSpec Inception { get; } = new() { Scale = 1f / 127.5f, Mean = [1f, 1f, 1f] };
 
+    /// <summary>
+    /// PaddleOCR's text-direction classifier (<c>cls_image_shape</c> 3,48,192): a BGR text line
+    /// (PaddleOCR decodes with OpenCV) resized to height 48, width up to 192, <c>(x/255 − 0.5)/0.5</c>,
+    /// zero-padded on the right.
+    /// </summary>
+    public static PreprocessSpec PaddleCls { get; } = new()
+    {
+        Resize = ResizeMode.TextLine, ResizeHeight = 48, ResizeWidth = 192, Scale = 1f / 255,
+        Mean = [0.5f, 0.5f, 0.5f], Std = [0.5f, 0.5f, 0.5f], Bgr = true,
+    };
+
+    /// <summary>
+    /// The fixed per-sample output size (height, width) this spec gives every image, or null when
+    /// the size depends on the image (a shorter-side resize without a crop, or no resize at all).
+    /// </summary>
+    public (int Height, int Width)? OutputSize =>
+        CropHeight > 0 ? (CropHeight, CropWidth)
+        : Resize is ResizeMode.Exact or ResizeMode.Fit or ResizeMode.TextLine ? (ResizeHeight, ResizeWidth)
+        : null;
+
     /// <summary>Parses a spec; a bad token is a <see cref="FormatException"/> naming it.</summary>
     public static PreprocessSpec Parse(string text)
     {
@@ -83,16 +110,18 @@ public sealed record PreprocessSpec
                 "imagenet" when eq < 0 => ImageNet,
                 "caffe" when eq < 0 => Caffe,
                 "inception" when eq < 0 => Inception,
+                "paddle-cls" when eq < 0 => PaddleCls,
                 "resize" => value.Contains('x', StringComparison.OrdinalIgnoreCase)
                     ? Size(raw, value) is var (h, w) ? spec with { Resize = ResizeMode.Exact, ResizeHeight = h, ResizeWidth = w } : spec
                     : spec with { Resize = ResizeMode.ShorterSide, ResizeHeight = Positive(raw, value), ResizeWidth = 0 },
                 "fit" => Size(raw, value) is var (fh, fw) ? spec with { Resize = ResizeMode.Fit, ResizeHeight = fh, ResizeWidth = fw } : spec,
+                "textline" => Size(raw, value) is var (th, tw) ? spec with { Resize = ResizeMode.TextLine, ResizeHeight = th, ResizeWidth = tw } : spec,
                 "crop" => value.Contains('x', StringComparison.OrdinalIgnoreCase)
                     ? Size(raw, value) is var (ch, cw) ? spec with { CropHeight = ch, CropWidth = cw } : spec
                     : spec with { CropHeight = Positive(raw, value), CropWidth = Positive(raw, value) },
                 "scale" => spec with { Scale = Number(raw, value) },
-                "mean" => spec with { Mean = Triple(raw, value) },
-                "std" => Triple(raw, value) is var std && std.Any(s => s == 0) ? throw Bad(raw, "std values must not be 0") : spec with { Std = std },
+                "mean" => spec with { Mean = PerChannel(raw, value) },
+                "std" => PerChannel(raw, value) is var std && std.Any(s => s == 0) ? throw Bad(raw, "std values must not be 0") : spec with { Std = std },
                 "order" => value.ToLowerInvariant() switch
                 {
                     "rgb" => spec with { Bgr = false },
@@ -106,7 +135,7 @@ public sealed record PreprocessSpec
                     _ => throw Bad(raw, "layout is nchw or nhwc"),
                 },
                 "pad" => spec with { PadValue = Number(raw, value) },
-                _ => throw Bad(raw, "unknown token; use resize=, fit=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception)"),
+                _ => throw Bad(raw, "unknown token; use resize=, fit=, textline=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception, paddle-cls)"),
             };
         }
 
@@ -127,6 +156,9 @@ public sealed record PreprocessSpec
                 break;
             case ResizeMode.Fit:
                 parts.Add(Inv($"fit={ResizeHeight}x{ResizeWidth}"));
+                break;
+            case ResizeMode.TextLine:
+                parts.Add(Inv($"textline={ResizeHeight}x{ResizeWidth}"));
                 break;
         }
 
@@ -183,10 +215,17 @@ public sealed record PreprocessSpec
             ? v : throw Bad(token, $"'{value}' is not a number");
     }
 
-    private static float[] Triple(string token, string value)
+    /// <summary>Three values <c>a:b:c</c>, or one value for every channel (<c>mean=0.5</c>, as Paddle and Hugging Face configs write it).</summary>
+    private static float[] PerChannel(string token, string value)
     {
         var parts = value.Split(':');
-        return parts.Length == 3 ? parts.Select(p => Number(token, p)).ToArray() : throw Bad(token, "expected three values a:b:c");
+        if (parts.Length == 1)
+        {
+            var v = Number(token, value);
+            return [v, v, v];
+        }
+
+        return parts.Length == 3 ? parts.Select(p => Number(token, p)).ToArray() : throw Bad(token, "expected one value or three values a:b:c");
     }
 
     private static FormatException Bad(string token, string why) => new($"preprocess spec token '{token}': {why}.");

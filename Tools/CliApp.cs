@@ -45,9 +45,22 @@ public static class CliApp
         {
             var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
             stderr.WriteLine(verbose ? $"error: {inner}" : $"error: {OneLine(MessageOf(inner))}");
-            return inner is UsageException ? 2 : 1;
+            return ExitCodeOf(inner);
         }
     }
+
+    /// <summary>
+    /// 2 when the input was wrong — the call itself, a file or folder that is not there, a file
+    /// that is not what it claims (corrupt image, truncated model, malformed .npy), a value the
+    /// library refused; 1 for a failure while running on good input.
+    /// </summary>
+    internal static int ExitCodeOf(Exception e) => e switch
+    {
+        UsageException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException => 2,
+        ArgumentException => 2,
+        Runtime.OnnxRuntimeException { Code: Runtime.OrtErrorCode.InvalidProtobuf or Runtime.OrtErrorCode.InvalidGraph or Runtime.OrtErrorCode.NoModel } => 2,
+        _ => 1,
+    };
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
     {
@@ -82,6 +95,8 @@ public static class CliApp
             PredictCommand.Create(context),
             PreprocessCommands.Preprocess(context),
             PreprocessCommands.AugmentPreview(context),
+            ActivationsCommand.Create(context),
+            ExplainCommand.Create(context),
             BenchCommand.Create(context),
             DemoCommand.Create(context),
         };

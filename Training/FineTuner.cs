@@ -11,85 +11,6 @@ using OnnxCnn.Training.Reports;
 
 namespace OnnxCnn.Training;
 
-/// <summary>How the frozen prefix is run.</summary>
-public enum TrainingMode
-{
-    /// <summary>Feature cache when there is a frozen prefix and no augmentation, else end to end.</summary>
-    Auto,
-    /// <summary>Run the frozen prefix once per image (first epoch) and train on its cached output.</summary>
-    FeatureCache,
-    /// <summary>Run the whole model every step (needed with augmentation).</summary>
-    EndToEnd,
-}
-
-/// <summary>A fine-tuning run's settings (a record: <c>with</c> copies every setting, e.g. per stage or fold).</summary>
-public sealed partial record FineTuneOptions
-{
-    /// <summary>How the frozen prefix is run.</summary>
-    public TrainingMode Mode { get; init; } = TrainingMode.Auto;
-
-    /// <summary>Classes of a new head (null keeps the model's head).</summary>
-    public int? NewHeadClasses { get; init; }
-
-    /// <summary>Hidden widths of a new head.</summary>
-    public IReadOnlyList<int> Hidden { get; init; } = [];
-
-    /// <summary>What trains and how (empty globs and no unfreeze tensor = head only).</summary>
-    public TrainingSpec Spec { get; init; } = new();
-
-    /// <summary>Epochs.</summary>
-    public int Epochs { get; init; } = 5;
-
-    /// <summary>Batch size.</summary>
-    public int BatchSize { get; init; } = 32;
-
-    /// <summary>Base learning rate.</summary>
-    public float LearningRate { get; init; } = 0.01f;
-
-    /// <summary>Schedule of the learning rate around <see cref="LearningRate"/> (constant by default).</summary>
-    public LearningRateSchedule? Schedule { get; init; }
-
-    /// <summary>Preprocessing of every image.</summary>
-    public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.ImageNet;
-
-    /// <summary>Augmentation of training images, or null.</summary>
-    public AugmentSpec? Augment { get; init; }
-
-    /// <summary>Fraction held out for validation (0 = none).</summary>
-    public double ValidationSplit { get; init; } = 0.2;
-
-    /// <summary>Seed of the split, shuffling, head init and augmentation.</summary>
-    public int Seed { get; init; }
-
-    /// <summary>Keep dataset order instead of shuffling each epoch.</summary>
-    public bool NoShuffle { get; init; }
-
-    /// <summary>Stop after this many epochs without a validation-loss improvement (0 = never); the best epoch's weights are exported.</summary>
-    public int EarlyStoppingPatience { get; init; }
-
-    /// <summary>Smallest validation-loss decrease that counts as an improvement.</summary>
-    public double EarlyStoppingMinDelta { get; init; }
-
-    /// <summary>Weight the loss by inverse class frequency of the training split (imbalanced data).</summary>
-    public bool ClassWeights { get; init; }
-
-    /// <summary>Draw each epoch with equal label frequency (balanced sampler) instead of a plain shuffle.</summary>
-    public bool Balanced { get; init; }
-
-    /// <summary>Continue an earlier run in this output folder from its last checkpoint (same settings required).</summary>
-    public bool Resume { get; init; }
-}
-
-/// <summary>One epoch's numbers (history.csv columns).</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="TrainLoss">Mean training loss.</param>
-/// <param name="TrainAccuracy">Training accuracy (from the step's logits, before each update).</param>
-/// <param name="ValidationLoss">Validation loss, or NaN without validation.</param>
-/// <param name="ValidationAccuracy">Validation accuracy, or NaN.</param>
-/// <param name="LearningRate">Learning rate used.</param>
-/// <param name="Seconds">Wall time of the epoch.</param>
-public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double LearningRate, double Seconds);
-
 /// <summary>
 /// The fine-tune workflow: a folder of images per class → a new head (optional) → the compiled
 /// training step on ORT over the batch pipeline → per-epoch validation → the fine-tuned inference
@@ -98,11 +19,11 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 /// </summary>
 public static partial class FineTuner
 {
-    /// <summary>Metadata key holding the class labels, one per line.</summary>
-    public const string LabelsKey = "onnxcnn.labels";
+    /// <summary>Metadata key holding the class labels, one per line (<see cref="MetadataKeys.Labels"/>).</summary>
+    public const string LabelsKey = MetadataKeys.Labels;
 
-    /// <summary>Metadata key holding the preprocessing spec.</summary>
-    public const string PreprocessKey = "onnxcnn.preprocess";
+    /// <summary>Metadata key holding the preprocessing spec (<see cref="MetadataKeys.Preprocess"/>).</summary>
+    public const string PreprocessKey = MetadataKeys.Preprocess;
 
     /// <summary>
     /// Runs the fine-tune (both stages when <see cref="FineTuneOptions.SecondStage"/> is set) and writes its outputs into
@@ -121,10 +42,7 @@ public static partial class FineTuner
         Validate(model, data, options);
         (model, options) = WithInputSize(model, options);
 
-        // A binary head has one output unit: its logit for the second class.
-        var headed = options.NewHeadClasses is { } n
-            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed })
-            : model;
+        var headed = WithNewHead(model, options, binary);
 
         // A separate validation set is evaluated whole; otherwise a split (or a K-fold's fold) of the training data.
         var validationData = options.ValidationData ?? data;

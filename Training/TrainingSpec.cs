@@ -1,42 +1,5 @@
 namespace OnnxCnn.Training;
 
-/// <summary>Optimisers, with PyTorch's update rules.</summary>
-public enum OptimizerKind
-{
-    /// <summary>SGD with optional momentum/Nesterov (PyTorch semantics, dampening 0).</summary>
-    Sgd,
-    /// <summary>Adam with bias correction.</summary>
-    Adam,
-    /// <summary>Adam with decoupled weight decay.</summary>
-    AdamW,
-    /// <summary>RMSprop (PyTorch semantics: ε outside the square root, optional momentum and centering).</summary>
-    RmsProp,
-}
-
-/// <summary>The loss the training step minimises.</summary>
-public enum LossKind
-{
-    /// <summary>Softmax cross-entropy over [batch, classes] logits (PyTorch's CrossEntropyLoss).</summary>
-    SoftmaxCrossEntropy,
-    /// <summary>Sigmoid binary cross-entropy over one logit per sample, [batch, 1] or [batch] (PyTorch's BCEWithLogitsLoss); label 1 is the positive class.</summary>
-    SigmoidBinaryCrossEntropy,
-}
-
-/// <summary>A parameter group with its own learning rate: a scalar graph input <c>learning_rate:NAME</c>.</summary>
-/// <param name="Name">Group name (the input is <c>learning_rate:</c> + name).</param>
-/// <param name="Globs">Parameter or node name globs, as in <see cref="TrainingSpec.Trainable"/>; a parameter joins the first group that matches it.</param>
-/// <param name="Multiplier">The group's rate as a multiple of the base rate, used when no explicit rate is given for the group.</param>
-public sealed record LearningRateGroup(string Name, IReadOnlyList<string> Globs, float Multiplier);
-
-/// <summary>How BatchNormalization layers in the trainable part behave while training.</summary>
-public enum BatchNormMode
-{
-    /// <summary>Running statistics, left unchanged (inference mode; the fine-tuning default).</summary>
-    Frozen,
-    /// <summary>Batch statistics, with the running statistics updated as PyTorch's model.train() does.</summary>
-    Train,
-}
-
 /// <summary>What to train and how.</summary>
 public sealed record TrainingSpec
 {

@@ -38,6 +38,22 @@ public sealed class HeadSpec
 
     /// <summary>Seed of the PyTorch-Linear-default initialisation.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// How a backbone that ends in a feature map [N,C,H,W] is turned into features for the head (null: only a
+    /// classifier, pooled features [N,C] or a 1×1 map are accepted). Not used when the model has a classifier head.
+    /// </summary>
+    public HeadPool? Pool { get; init; }
+}
+
+/// <summary>How a feature map becomes the head's input.</summary>
+public enum HeadPool
+{
+    /// <summary>GlobalAveragePool, then Flatten: C features (Keras' GlobalAveragePooling2D).</summary>
+    GlobalAverage,
+
+    /// <summary>Flatten: C·H·W features, so H and W must be known (Keras' Flatten before Dense).</summary>
+    Flatten,
 }
 
 /// <summary>Finds and replaces classifier heads.</summary>
@@ -166,8 +182,18 @@ public static class HeadEdits
             throw new ArgumentException($"--dropout must be in [0, 1), got {spec.Dropout}.");
         }
 
-        var head = Find(model, out var reason) ?? throw new InvalidOperationException(
-            $"no classifier head found: {reason}. Cut the model at a feature tensor with 'onnxcnn graph cut MODEL --at TENSOR --pool gap' and put a head on that.");
+        var head = Find(model, out var reason);
+        if (head is null)
+        {
+            return HeadOnFeatures(model, spec, reason);
+        }
+
+        if (spec.Pool is { } pool)
+        {
+            throw new ArgumentException($"--pool {(pool == HeadPool.Flatten ? "flatten" : "gap")} applies to a backbone that ends in a feature map; " +
+                $"this model has a classifier head (its dense layer reads '{head.Features}', {head.FeatureCount} features), which is replaced without pooling.");
+        }
+
         var result = model.Clone();
         var graph = new OnnxGraph(result.Graph);
         var removed = head.Nodes.Select(n => (n.Name, n.OpType, Outputs: string.Join(",", n.Output))).ToHashSet();
@@ -175,51 +201,7 @@ public static class HeadEdits
         result.Graph.Node.Clear();
         result.Graph.Node.Add(keep);
         graph.Invalidate();
-
-        var init = new SeededInit(spec.Seed);
-        var current = head.Features;
-        var width = head.FeatureCount;
-        var layers = spec.Hidden.Append(spec.Classes).ToList();
-        if (spec.Hidden.Count == 0 && spec.Dropout > 0)
-        {
-            current = AddDropout(result, graph, current, 0, spec.Dropout, model.Opset);
-        }
-
-        for (var i = 0; i < layers.Count; i++)
-        {
-            var last = i == layers.Count - 1;
-            var prefix = $"head.{i}";
-            var w = graph.UniqueName(prefix + ".weight");
-            var b = graph.UniqueName(prefix + ".bias");
-            result.Graph.Initializer.Add(Tensors.Float(w, init.TorchDefault(layers[i] * width, width), layers[i], width));
-            result.Graph.Initializer.Add(Tensors.Float(b, init.TorchDefault(layers[i], width), layers[i]));
-            var y = last && head.Activation is null ? head.Output : graph.UniqueName($"/head/{i}/Gemm_output_0");
-            result.Graph.Node.Add(Tensors.Node("Gemm", $"/head/{i}/Gemm", [current, w, b], [y], Tensors.IntAttr("transB", 1)));
-            graph.Invalidate();
-            current = y;
-            if (!last)
-            {
-                var relu = graph.UniqueName($"/head/{i}/Relu_output_0");
-                result.Graph.Node.Add(Tensors.Node("Relu", $"/head/{i}/Relu", [current], [relu]));
-                current = relu;
-                if (spec.Dropout > 0)
-                {
-                    current = AddDropout(result, graph, current, i, spec.Dropout, model.Opset);
-                }
-
-                graph.Invalidate();
-            }
-
-            width = layers[i];
-        }
-
-        if (head.Activation is { } activation)
-        {
-            var node = activation.Clone();
-            node.Input[0] = current;
-            node.Output[0] = head.Output;
-            result.Graph.Node.Add(node);
-        }
+        AddDenseLayers(result, graph, head.Features, head.FeatureCount, spec, head.Output, head.Activation, model.Opset);
 
         // The output's class dimension changes; the rest of its declaration stays.
         var declared = result.Graph.Output.First(o => o.Name == head.Output);
@@ -231,6 +213,106 @@ public static class HeadEdits
         graph.Invalidate();
         graph.RemoveUnusedInitializers();
         return GraphEdits.Finish(result);
+    }
+
+    /// <summary>
+    /// A head on a backbone without a classifier: its first output is pooled features [N,C] (or a 1×1 map) or a
+    /// feature map pooled as <see cref="HeadSpec.Pool"/> says. The head's output, <c>logits</c>, replaces it.
+    /// </summary>
+    private static OnnxModel HeadOnFeatures(OnnxModel model, HeadSpec spec, string noHead)
+    {
+        var output = model.Graph.Output.FirstOrDefault()?.Name ?? throw new InvalidOperationException("the model has no outputs.");
+        var shape = ShapeInference.Infer(model)[output];
+        string Refusal(string why) => $"cannot put a head on this model: its output '{output}' {why}.";
+        if (shape.Dims is not { Length: 2 or 4 } dims || !dims[1].IsKnown)
+        {
+            throw new InvalidOperationException($"cannot put a head on this model: it has no classifier head to replace ({noHead}), and its output has shape {shape}, " +
+                "neither pooled features [N,C] nor a feature map [N,C,H,W] with a known C.");
+        }
+
+        var result = model.Clone();
+        var graph = new OnnxGraph(result.Graph);
+        var current = output;
+        var width = dims[1].Value;
+        var pointwise = dims.Length == 4 && dims[2] is { IsKnown: true, Value: 1 } && dims[3] is { IsKnown: true, Value: 1 };
+        if (dims.Length == 4)
+        {
+            var pool = spec.Pool ?? (pointwise ? HeadPool.Flatten
+                : throw new ArgumentException(Refusal($"is a feature map {shape}; choose how it becomes features: --pool gap (global average, {width} features) or --pool flatten (C·H·W features)")));
+            if (pool == HeadPool.GlobalAverage && !pointwise)
+            {
+                var pooled = graph.UniqueName("/features/GlobalAveragePool_output_0");
+                result.Graph.Node.Add(Tensors.Node("GlobalAveragePool", graph.UniqueName("/features/GlobalAveragePool"), [current], [pooled]));
+                current = pooled;
+            }
+            else if (pool == HeadPool.Flatten && !pointwise)
+            {
+                width = dims[2].IsKnown && dims[3].IsKnown ? width * dims[2].Value * dims[3].Value
+                    : throw new InvalidOperationException(Refusal($"is a feature map {shape} whose height and width are not known, so --pool flatten cannot size the dense layer; " +
+                        "fix the input size first ('onnxcnn graph input-size MODEL --size HxW') or use --pool gap"));
+            }
+
+            var flat = graph.UniqueName("/features/Flatten_output_0");
+            result.Graph.Node.Add(Tensors.Node("Flatten", graph.UniqueName("/features/Flatten"), [current], [flat], Tensors.IntAttr("axis", 1)));
+            current = flat;
+            graph.Invalidate();
+        }
+
+        var logits = graph.UniqueName("logits");
+        AddDenseLayers(result, graph, current, width, spec, logits, null, model.Opset);
+        var batch = dims[0];
+        result.Graph.Output[0] = ShapeInference.ToValueInfo(logits, new TensorShape(shape.ElementType != 0 ? shape.ElementType : 1, [batch, Dim.Of(spec.Classes)]));
+        graph.Invalidate();
+        graph.RemoveUnusedInitializers();
+        return GraphEdits.Finish(result);
+    }
+
+    /// <summary>Hidden layers (Gemm, ReLU, Dropout) and the classifier from <paramref name="features"/> to <paramref name="output"/>, then the activation (if any).</summary>
+    private static void AddDenseLayers(OnnxModel result, OnnxGraph graph, string features, long width, HeadSpec spec, string output, NodeProto? activation, long opset)
+    {
+        var init = new SeededInit(spec.Seed);
+        var current = features;
+        var layers = spec.Hidden.Append(spec.Classes).ToList();
+        if (spec.Hidden.Count == 0 && spec.Dropout > 0)
+        {
+            current = AddDropout(result, graph, current, 0, spec.Dropout, opset);
+        }
+
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var last = i == layers.Count - 1;
+            var prefix = $"head.{i}";
+            var w = graph.UniqueName(prefix + ".weight");
+            var b = graph.UniqueName(prefix + ".bias");
+            result.Graph.Initializer.Add(Tensors.Float(w, init.TorchDefault(layers[i] * width, width), layers[i], width));
+            result.Graph.Initializer.Add(Tensors.Float(b, init.TorchDefault(layers[i], width), layers[i]));
+            var y = last && activation is null ? output : graph.UniqueName($"/head/{i}/Gemm_output_0");
+            result.Graph.Node.Add(Tensors.Node("Gemm", $"/head/{i}/Gemm", [current, w, b], [y], Tensors.IntAttr("transB", 1)));
+            graph.Invalidate();
+            current = y;
+            if (!last)
+            {
+                var relu = graph.UniqueName($"/head/{i}/Relu_output_0");
+                result.Graph.Node.Add(Tensors.Node("Relu", $"/head/{i}/Relu", [current], [relu]));
+                current = relu;
+                if (spec.Dropout > 0)
+                {
+                    current = AddDropout(result, graph, current, i, spec.Dropout, opset);
+                }
+
+                graph.Invalidate();
+            }
+
+            width = layers[i];
+        }
+
+        if (activation is not null)
+        {
+            var node = activation.Clone();
+            node.Input[0] = current;
+            node.Output[0] = output;
+            result.Graph.Node.Add(node);
+        }
     }
 
     private static string AddDropout(OnnxModel result, OnnxGraph graph, string input, int layer, float ratio, long opset)

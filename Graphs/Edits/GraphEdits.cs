@@ -8,7 +8,7 @@ namespace OnnxCnn.Graphs.Edits;
 /// <see cref="OnnxGraph.Validate"/>; a request that cannot apply is an
 /// <see cref="InvalidOperationException"/> saying why.
 /// </summary>
-public static class GraphEdits
+public static partial class GraphEdits
 {
     /// <summary>
     /// The feature extractor up to <paramref name="tensor"/>: it becomes the only output; with

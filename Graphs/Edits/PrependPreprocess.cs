@@ -17,9 +17,9 @@ public static class PrependPreprocessEdit
     /// <summary>Returns the model with preprocessing prepended to <paramref name="inputName"/> (default: the first input).</summary>
     public static OnnxModel Apply(OnnxModel model, PreprocessSpec spec, string? inputName = null)
     {
-        if (spec.Resize is ResizeMode.ShorterSide or ResizeMode.Fit || spec.CropHeight > 0)
+        if (spec.Resize is ResizeMode.ShorterSide or ResizeMode.Fit or ResizeMode.TextLine || spec.CropHeight > 0)
         {
-            throw new InvalidOperationException("prepend-preprocess supports resize=HxW or no resize; shorter-side resize, fit and crop depend on each image's size — apply them when decoding (Preprocess) instead.");
+            throw new InvalidOperationException("prepend-preprocess supports resize=HxW or no resize; shorter-side resize, fit, textline and crop depend on each image's size — apply them when decoding (Preprocess) instead.");
         }
 
         var result = model.Clone();

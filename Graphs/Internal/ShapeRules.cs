@@ -341,12 +341,12 @@ internal static class ShapeRules
             }
             else if (autoPad == "VALID")
             {
-                size = ((d.Value - effective) / strides[i]) + 1;
+                size = (long)Math.Floor((d.Value - effective) / (double)strides[i]) + 1;
             }
             else
             {
                 var span = d.Value + pads[i] + pads[i + n] - effective;
-                size = ceil ? (long)Math.Ceiling(span / (double)strides[i]) + 1 : (span / strides[i]) + 1;
+                size = ceil ? (long)Math.Ceiling(span / (double)strides[i]) + 1 : (long)Math.Floor(span / (double)strides[i]) + 1; // floor: a window larger than the input gives 0
                 // With ceil_mode a last window that would start inside the end padding is dropped.
                 if (ceil && (size - 1) * strides[i] >= d.Value + pads[i])
                 {

@@ -1,10 +1,19 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
 namespace OnnxCnn.Preprocess.Internal;
 
-/// <summary>PIL's resampling kernels (libImaging/Resample.c and the affine nearest path of Geometry.c), reimplemented.</summary>
+/// <summary>
+/// PIL's resampling (libImaging/Resample.c and the affine nearest path of Geometry.c),
+/// reimplemented: two separable passes with precomputed 22-bit integer coefficients, horizontal
+/// first into an 8-bit intermediate. A window of the output (a centre crop) can be computed
+/// alone: every output pixel is the same integer sum PIL computes for the whole image, so the
+/// window is bit-identical to resizing everything and cropping, at the cost of the window only.
+/// </summary>
 internal static class PilResample
 {
     /// <summary>Coefficient precision: 32 bits less 8 for the result and 2 for overshoot of negative lobes.</summary>
-    private const int PrecisionBits = 32 - 8 - 2;
+    public const int PrecisionBits = 32 - 8 - 2;
 
     public delegate double Kernel(double x);
 
@@ -26,150 +35,204 @@ internal static class PilResample
         return x < 2.0 ? ((((x - 5) * x) + 8) * x - 4) * a : 0.0;
     }, 2.0);
 
-    /// <summary>Per output position: first source index, tap count, and the fixed-point taps (ksize apart).</summary>
-    private readonly record struct Coefficients(int[] Start, int[] Count, int[] Taps, int KernelSize);
+    /// <summary>Coefficients per (input size, output size, filter): images of a data set share a few sizes.</summary>
+    private static readonly ConcurrentDictionary<(int In, int Out, Kernel Filter), Coefficients> Cache = new();
 
-    private static Coefficients Precompute(int inSize, int outSize, (Kernel Filter, double Support) filter)
+    /// <summary>A window of the output: columns [Left, Left + Width), rows [Top, Top + Height).</summary>
+    public readonly record struct Window(int Left, int Top, int Width, int Height);
+
+    /// <summary>Receives the output rows of <see cref="Convolve{TSink}"/> top to bottom (struct: no delegate on the hot path).</summary>
+    public interface IRowSink
     {
-        // PIL passes the box edges as floats; for a whole image they are 0 and inSize.
-        var scale = (double)(float)inSize / outSize;
-        var filterScale = Math.Max(scale, 1.0);
-        var support = filter.Support * filterScale;
-        var kernelSize = ((int)Math.Ceiling(support) * 2) + 1;
-        var start = new int[outSize];
-        var count = new int[outSize];
-        var taps = new int[outSize * kernelSize];
-        var weights = new double[kernelSize];
-        for (var xx = 0; xx < outSize; xx++)
-        {
-            var center = (xx + 0.5) * scale;
-            var ss = 1.0 / filterScale;
-            var xmin = Math.Max((int)(center - support + 0.5), 0);
-            var xmax = Math.Min((int)(center + support + 0.5), inSize) - xmin;
-            var sum = 0.0;
-            for (var x = 0; x < xmax; x++)
-            {
-                var w = filter.Filter((x + xmin - center + 0.5) * ss);
-                weights[x] = w;
-                sum += w;
-            }
-
-            for (var x = 0; x < xmax; x++)
-            {
-                var k = sum != 0.0 ? weights[x] / sum : weights[x];
-                taps[(xx * kernelSize) + x] = k < 0 ? (int)(-0.5 + (k * (1 << PrecisionBits))) : (int)(0.5 + (k * (1 << PrecisionBits)));
-            }
-
-            start[xx] = xmin;
-            count[xx] = xmax;
-        }
-
-        return new Coefficients(start, count, taps, kernelSize);
+        /// <summary>Row <paramref name="y"/> of the window (0 = its top), HWC bytes.</summary>
+        void Row(int y, ReadOnlySpan<byte> rgb);
     }
 
-    private static byte Clip8(int accumulator)
+    /// <summary>Copies rows into an image of the window's size.</summary>
+    public readonly struct ImageSink(RgbImage image) : IRowSink
     {
-        var v = accumulator >> PrecisionBits;
-        return v < 0 ? (byte)0 : v > 255 ? (byte)255 : (byte)v;
+        public void Row(int y, ReadOnlySpan<byte> rgb) => rgb.CopyTo(image.Row(y));
     }
 
-    public static RgbImage Convolve(RgbImage source, int width, int height, (Kernel Filter, double Support) filter)
-    {
-        var vertical = Precompute(source.Height, height, filter);
-        var needHorizontal = width != source.Width;
-        var needVertical = height != source.Height;
-        var firstRow = vertical.Start[0];
-        var lastRow = vertical.Start[height - 1] + vertical.Count[height - 1];
+    public static RgbImage Convolve(RgbImage source, int width, int height, (Kernel Filter, double Support) filter) =>
+        Convolve(source, width, height, filter, new Window(0, 0, width, height));
 
-        RgbImage? temp = null;
-        var input = source;
-        var rowOffset = 0;
+    /// <summary>The <paramref name="window"/> of <paramref name="source"/> resized to width×height, as a new image.</summary>
+    public static RgbImage Convolve(RgbImage source, int width, int height, (Kernel Filter, double Support) filter, Window window)
+    {
+        var output = RgbImage.Create(window.Width, window.Height);
         try
         {
+            var sink = new ImageSink(output);
+            Convolve(source, width, height, filter, window, ref sink);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Resizes <paramref name="source"/> to width×height and hands the rows of <paramref name="window"/> to <paramref name="sink"/>.</summary>
+    public static void Convolve<TSink>(RgbImage source, int width, int height, (Kernel Filter, double Support) filter, Window window, ref TSink sink)
+        where TSink : IRowSink, allows ref struct
+    {
+        var needHorizontal = width != source.Width;
+        var needVertical = height != source.Height;
+        var vertical = needVertical ? Coefficients.For(source.Height, height, filter) : null;
+
+        // The source rows the window's output rows read (all of them when PIL skips the vertical pass).
+        int firstRow, endRow;
+        if (vertical is null)
+        {
+            (firstRow, endRow) = (window.Top, window.Top + window.Height);
+        }
+        else
+        {
+            (firstRow, endRow) = vertical.Span(window.Top, window.Height);
+        }
+
+        var rowBytes = window.Width * 3;
+        byte[]? temp = null;
+        byte[]? line = null;
+        try
+        {
+            ReadOnlySpan<byte> input;
+            int inputStride;
             if (needHorizontal)
             {
-                // Only the rows the vertical pass will read are resampled horizontally.
-                var horizontal = Precompute(source.Width, width, filter);
-                temp = RgbImage.Create(width, lastRow - firstRow);
-                Horizontal(source, temp, firstRow, horizontal);
-                input = temp;
-                rowOffset = firstRow;
+                var horizontal = Coefficients.For(source.Width, width, filter);
+                temp = ArrayPool<byte>.Shared.Rent(rowBytes * (endRow - firstRow));
+                ResampleKernels.Horizontal(source, firstRow, endRow, horizontal, window.Left, window.Width, temp);
+                input = temp.AsSpan(0, rowBytes * (endRow - firstRow));
+                inputStride = rowBytes;
             }
-
-            if (!needVertical)
+            else
             {
-                // Only the width changed: the horizontal pass covered every row.
-                var result = temp!;
-                temp = null;
-                return result;
+                input = source.Pixels[(((firstRow * source.Width) + window.Left) * 3)..];
+                inputStride = source.Stride;
             }
 
-            var output = RgbImage.Create(input.Width, height);
-            Vertical(input, output, rowOffset, vertical);
-            return output;
+            if (vertical is null)
+            {
+                for (var y = 0; y < window.Height; y++)
+                {
+                    sink.Row(y, input.Slice(y * inputStride, rowBytes));
+                }
+
+                return;
+            }
+
+            line = ArrayPool<byte>.Shared.Rent(rowBytes);
+            for (var y = 0; y < window.Height; y++)
+            {
+                var yy = window.Top + y;
+                ResampleKernels.Vertical(input, inputStride, vertical.Start[yy] - firstRow, vertical.TapsOf(yy), line.AsSpan(0, rowBytes));
+                sink.Row(y, line.AsSpan(0, rowBytes));
+            }
         }
         finally
         {
-            temp?.Dispose();
-        }
-    }
-
-    private static void Horizontal(RgbImage input, RgbImage output, int firstRow, Coefficients c)
-    {
-        var half = 1 << (PrecisionBits - 1);
-        var src = input.Pixels;
-        var dst = output.Pixels;
-        for (var y = 0; y < output.Height; y++)
-        {
-            var inRow = src.Slice((y + firstRow) * input.Stride, input.Stride);
-            var outRow = dst.Slice(y * output.Stride, output.Stride);
-            for (var xx = 0; xx < output.Width; xx++)
+            if (temp is not null)
             {
-                int s0 = half, s1 = half, s2 = half;
-                var taps = c.Taps.AsSpan(xx * c.KernelSize, c.Count[xx]);
-                var p = c.Start[xx] * 3;
-                for (var x = 0; x < taps.Length; x++, p += 3)
-                {
-                    var k = taps[x];
-                    s0 += inRow[p] * k;
-                    s1 += inRow[p + 1] * k;
-                    s2 += inRow[p + 2] * k;
-                }
+                ArrayPool<byte>.Shared.Return(temp);
+            }
 
-                outRow[xx * 3] = Clip8(s0);
-                outRow[(xx * 3) + 1] = Clip8(s1);
-                outRow[(xx * 3) + 2] = Clip8(s2);
+            if (line is not null)
+            {
+                ArrayPool<byte>.Shared.Return(line);
             }
         }
     }
 
-    private static void Vertical(RgbImage input, RgbImage output, int rowOffset, Coefficients c)
+    /// <summary>Per output position: first source index, tap count, and the fixed-point taps (KernelSize apart).</summary>
+    internal sealed class Coefficients
     {
-        var half = 1 << (PrecisionBits - 1);
-        var src = input.Pixels;
-        var dst = output.Pixels;
-        var stride = input.Stride;
-        var acc = new int[stride];
-        for (var yy = 0; yy < output.Height; yy++)
+        private Coefficients(int[] start, int[] count, int[] taps, int kernelSize)
         {
-            acc.AsSpan().Fill(half);
-            var taps = c.Taps.AsSpan(yy * c.KernelSize, c.Count[yy]);
-            var first = c.Start[yy] - rowOffset;
-            for (var y = 0; y < taps.Length; y++)
+            Start = start;
+            Count = count;
+            Taps = taps;
+            KernelSize = kernelSize;
+        }
+
+        public int[] Start { get; }
+
+        public int[] Count { get; }
+
+        public int[] Taps { get; }
+
+        public int KernelSize { get; }
+
+        public ReadOnlySpan<int> TapsOf(int output) => Taps.AsSpan(output * KernelSize, Count[output]);
+
+        /// <summary>The source range [first, end) that outputs [first, first + count) read.</summary>
+        public (int First, int End) Span(int first, int count)
+        {
+            int lo = int.MaxValue, hi = 0;
+            for (var i = first; i < first + count; i++)
             {
-                var k = taps[y];
-                var row = src.Slice((first + y) * stride, stride);
-                for (var i = 0; i < stride; i++)
-                {
-                    acc[i] += row[i] * k;
-                }
+                lo = Math.Min(lo, Start[i]);
+                hi = Math.Max(hi, Start[i] + Count[i]);
             }
 
-            var outRow = dst.Slice(yy * stride, stride);
-            for (var i = 0; i < stride; i++)
+            return (lo, hi);
+        }
+
+        public static Coefficients For(int inSize, int outSize, (Kernel Filter, double Support) filter)
+        {
+            if (Cache.TryGetValue((inSize, outSize, filter.Filter), out var cached))
             {
-                outRow[i] = Clip8(acc[i]);
+                return cached;
             }
+
+            if (Cache.Count > 1024)
+            {
+                Cache.Clear(); // a data set of many different sizes: keep the cache bounded
+            }
+
+            var computed = Precompute(inSize, outSize, filter);
+            Cache[(inSize, outSize, filter.Filter)] = computed;
+            return computed;
+        }
+
+        /// <summary>PIL's precompute_coeffs, operation for operation (the box is the whole image: 0 and inSize, passed as floats).</summary>
+        private static Coefficients Precompute(int inSize, int outSize, (Kernel Filter, double Support) filter)
+        {
+            var scale = (double)(float)inSize / outSize;
+            var filterScale = Math.Max(scale, 1.0);
+            var support = filter.Support * filterScale;
+            var kernelSize = ((int)Math.Ceiling(support) * 2) + 1;
+            var start = new int[outSize];
+            var count = new int[outSize];
+            var taps = new int[outSize * kernelSize];
+            var weights = new double[kernelSize];
+            for (var xx = 0; xx < outSize; xx++)
+            {
+                var center = (xx + 0.5) * scale;
+                var ss = 1.0 / filterScale;
+                var xmin = Math.Max((int)(center - support + 0.5), 0);
+                var xmax = Math.Min((int)(center + support + 0.5), inSize) - xmin;
+                var sum = 0.0;
+                for (var x = 0; x < xmax; x++)
+                {
+                    var w = filter.Filter((x + xmin - center + 0.5) * ss);
+                    weights[x] = w;
+                    sum += w;
+                }
+
+                for (var x = 0; x < xmax; x++)
+                {
+                    var k = sum != 0.0 ? weights[x] / sum : weights[x];
+                    taps[(xx * kernelSize) + x] = k < 0 ? (int)(-0.5 + (k * (1 << PrecisionBits))) : (int)(0.5 + (k * (1 << PrecisionBits)));
+                }
+
+                start[xx] = xmin;
+                count[xx] = xmax;
+            }
+
+            return new Coefficients(start, count, taps, kernelSize);
         }
     }
 

@@ -18,13 +18,16 @@ internal static class TensorKernels
     public static int BestWidth =>
         Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
 
-    /// <summary>Converts as many pixels as the chosen width allows; returns how many were done (the caller finishes the tail).</summary>
-    public static int Planes(int width, ReadOnlySpan<byte> src, Span<float> destination, int pixels, bool divide, float divisor,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, int[] sourceChannel) => width switch
+    /// <summary>
+    /// Converts as many of <paramref name="pixels"/> pixels as the chosen width allows into plane c at
+    /// destination[c·<paramref name="planeStride"/> + i]; returns how many were done (the caller finishes the tail).
+    /// </summary>
+    public static int Planes(int width, ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel) => width switch
         {
-            512 => Planes512(src, destination, pixels, divide, divisor, scale, mean, std, sourceChannel),
-            256 => Planes256(src, destination, pixels, divide, divisor, scale, mean, std, sourceChannel),
-            128 => Planes128(src, destination, pixels, divide, divisor, scale, mean, std, sourceChannel),
+            512 => Planes512(src, destination, pixels, planeStride, divide, divisor, scale, mean, std, sourceChannel),
+            256 => Planes256(src, destination, pixels, planeStride, divide, divisor, scale, mean, std, sourceChannel),
+            128 => Planes128(src, destination, pixels, planeStride, divide, divisor, scale, mean, std, sourceChannel),
             _ => 0,
         };
 
@@ -37,8 +40,8 @@ internal static class TensorKernels
         return (Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.ConvertToSingle(Vector128.WidenLower(hi)));
     }
 
-    private static int Planes128(ReadOnlySpan<byte> src, Span<float> destination, int pixels, bool divide, float divisor,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, int[] sourceChannel)
+    private static int Planes128(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
         ref var s = ref MemoryMarshal.GetReference(src);
         ref var d = ref MemoryMarshal.GetReference(destination);
@@ -52,15 +55,15 @@ internal static class TensorKernels
                 var x = ch[sourceChannel[c]];
                 var v = divide ? ((x / Vector128.Create(divisor)) - Vector128.Create(mean[c])) / Vector128.Create(std[c])
                     : ((x * Vector128.Create(scale[c])) - Vector128.Create(mean[c])) / Vector128.Create(std[c]);
-                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * pixels) + i));
+                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * planeStride) + i));
             }
         }
 
         return i;
     }
 
-    private static int Planes256(ReadOnlySpan<byte> src, Span<float> destination, int pixels, bool divide, float divisor,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, int[] sourceChannel)
+    private static int Planes256(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
         ref var s = ref MemoryMarshal.GetReference(src);
         ref var d = ref MemoryMarshal.GetReference(destination);
@@ -78,15 +81,15 @@ internal static class TensorKernels
                 var x = ch[sourceChannel[c]];
                 var v = divide ? ((x / Vector256.Create(divisor)) - Vector256.Create(mean[c])) / Vector256.Create(std[c])
                     : ((x * Vector256.Create(scale[c])) - Vector256.Create(mean[c])) / Vector256.Create(std[c]);
-                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * pixels) + i));
+                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * planeStride) + i));
             }
         }
 
         return i;
     }
 
-    private static int Planes512(ReadOnlySpan<byte> src, Span<float> destination, int pixels, bool divide, float divisor,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, int[] sourceChannel)
+    private static int Planes512(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
         ref var s = ref MemoryMarshal.GetReference(src);
         ref var d = ref MemoryMarshal.GetReference(destination);
@@ -106,7 +109,7 @@ internal static class TensorKernels
                 var x = ch[sourceChannel[c]];
                 var v = divide ? ((x / Vector512.Create(divisor)) - Vector512.Create(mean[c])) / Vector512.Create(std[c])
                     : ((x * Vector512.Create(scale[c])) - Vector512.Create(mean[c])) / Vector512.Create(std[c]);
-                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * pixels) + i));
+                v.StoreUnsafe(ref Unsafe.Add(ref d, (c * planeStride) + i));
             }
         }
 

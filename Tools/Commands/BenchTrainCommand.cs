@@ -12,6 +12,18 @@ namespace OnnxCnn.Cli.Commands;
 /// <summary><c>onnxcnn bench train MODEL --classes N --trainable GLOBS …</c>: training-step throughput on synthetic data.</summary>
 internal static class BenchTrainCommand
 {
+    private static T Refusing<T>(Func<T> edit)
+    {
+        try
+        {
+            return edit();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new UsageException(CliApp.MessageOf(e));
+        }
+    }
+
     public static Command Create(CliContext context)
     {
         var model = new Argument<string>("MODEL") { Description = "an .onnx classifier" };
@@ -28,7 +40,14 @@ internal static class BenchTrainCommand
         command.SetAction(r =>
         {
             var onnx = GraphFiles.Load(r.GetValue(model)!);
-            var headed = HeadEdits.Replace(onnx, new HeadSpec { Classes = r.GetValue(classes), Seed = 0 });
+            if (r.GetValue(size) is { } text)
+            {
+                // As finetune does: the model itself is set to the size (a graph bound to its export size is refused).
+                var (height, width) = GraphCommand.ParseSize("--input-size", text);
+                onnx = Refusing(() => GraphEdits.SetInputSize(onnx, height, width));
+            }
+
+            var headed = Refusing(() => HeadEdits.Replace(onnx, new HeadSpec { Classes = r.GetValue(classes), Seed = 0 }));
             var spec = new TrainingSpec
             {
                 // The new head always trains, whatever the globs name.
@@ -40,11 +59,9 @@ internal static class BenchTrainCommand
             var dims = input.Type.TensorType.Shape.Dim.Select(d => d.DimValue > 0 ? d.DimValue : 0).ToArray();
             var b = r.GetValue(batch);
             dims[0] = b;
-            if (r.GetValue(size) is { } text)
+            if (dims.Skip(1).Any(d => d == 0))
             {
-                var parts = text.Split('x');
-                dims[2] = long.Parse(parts[0], CultureInfo.InvariantCulture);
-                dims[3] = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                throw new UsageException($"the model's input '{input.Name}' has a symbolic height or width; give --input-size HxW.");
             }
 
             var random = new Random(1);

@@ -17,6 +17,7 @@ internal static class FineTuneCommand
         var head = new Option<int?>("--head") { Description = "replace the head with N classes (default: the data's class count)" };
         var keepHead = new Option<bool>("--keep-head") { Description = "keep the model's head (its class count must match the data)" };
         var hidden = new Option<string?>("--hidden") { Description = "hidden widths of the new head, e.g. 256" };
+        var pool = new Option<string?>("--pool") { Description = "a backbone ending in a feature map [N,C,H,W]: gap (global average) or flatten (C·H·W features) before the new head" };
         var trainable = new Option<string?>("--trainable") { Description = "comma-separated node/parameter name globs to train (the new head always trains)" };
         var unfreeze = new Option<string?>("--unfreeze-from") { Description = "train everything downstream of this tensor" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5, Description = "epochs" };
@@ -47,7 +48,7 @@ internal static class FineTuneCommand
         var inputs = new FineTuneInputArgs();
         var command = new Command("finetune", "Fine-tune a classifier on a folder of images per class (compiled training graph on ONNX Runtime).")
         {
-            model, data, output, head, keepHead, hidden, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
+            model, data, output, head, keepHead, hidden, pool, trainable, unfreeze, epochs, batch, lr, optimizer, momentum, alpha, centered, clip, loss, lrGroups, nesterov, weightDecay, smoothing, preprocess, augment, valSplit, seed, noShuffle, schedule, warmup, patience, resume, classWeights, balanced,
         };
         workflow.AddTo(command);
         inputs.AddTo(command);
@@ -89,6 +90,13 @@ internal static class FineTuneCommand
             {
                 NewHeadClasses = r.GetValue(keepHead) ? null : r.GetValue(head) ?? dataset.Classes.Count,
                 Hidden = r.GetValue(hidden)?.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray() ?? [],
+                Pool = r.GetValue(pool) switch
+                {
+                    null => null,
+                    "gap" => Graphs.Edits.HeadPool.GlobalAverage,
+                    "flatten" => Graphs.Edits.HeadPool.Flatten,
+                    var p => throw new UsageException($"--pool '{p}' is not supported (gap or flatten)."),
+                },
                 Spec = new TrainingSpec
                 {
                     Trainable = globs, UnfreezeFrom = r.GetValue(unfreeze), Optimizer = kind,

@@ -13,7 +13,7 @@ internal static class GraphCommand
     {
         var graph = new Command("graph", "Edit a model's graph (each edit writes a new, validated ONNX file).")
         {
-            Head(context), Cut(context), DynamicBatch(context), Rename(context), Extract(context), AppendSoftmax(context), Clean(context),
+            Head(context), Cut(context), InputSize(context), DynamicBatch(context), Rename(context), Extract(context), AppendSoftmax(context), Clean(context),
             Reinit(context), PrependPreprocess(context),
         };
         return graph;
@@ -25,11 +25,22 @@ internal static class GraphCommand
 
         public Option<string> Out { get; } = new("--output", "-o") { Description = "where to write the edited model", Required = true };
 
-        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in OUT.data next to the model" };
+        public Option<bool> External { get; } = new("--external-data") { Description = "store weights in a data file next to the model" };
+
+        public Option<bool> Overwrite { get; } = new(OutputFiles.OverwriteFlag) { Description = "replace OUT if it exists" };
 
         public Command Make(string name, string description, params Symbol[] extra)
         {
-            var c = new Command(name, description) { Model, Out, External };
+            var c = new Command(name, description) { Model, Out, External, Overwrite };
+            c.Validators.Add(r =>
+            {
+                // Before any work: a refused run reads nothing and writes nothing.
+                if (r.GetValue(Out) is { } output && File.Exists(output) && !r.GetValue(Overwrite)
+                    && Path.GetFullPath(output) != Path.GetFullPath(r.GetValue(Model) ?? ""))
+                {
+                    r.AddError($"-o '{output}' already exists; pass {OutputFiles.OverwriteFlag} to replace it.");
+                }
+            });
             foreach (var s in extra)
             {
                 switch (s)
@@ -50,7 +61,7 @@ internal static class GraphCommand
         {
             var input = r.GetValue(Model)!;
             var output = r.GetValue(Out)!;
-            GraphFiles.Save(edited, input, output, r.GetValue(External));
+            GraphFiles.Save(edited, input, output, r.GetValue(External), r.GetValue(Overwrite));
             var summary = ModelSummary.Create(edited);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{what} -> {output} ({edited.Graph.Node.Count} nodes, {summary.TotalParams:N0} params; outputs: {string.Join(", ", summary.Outputs.Select(o => $"{o.Name} {o.Shape}"))})"));
@@ -63,15 +74,16 @@ internal static class GraphCommand
         var c = new Common();
         var classes = new Option<int>("--classes") { Description = "number of classes", Required = true };
         var hidden = new Option<string?>("--hidden") { Description = "hidden dense widths, e.g. 256 or 256,128 (ReLU after each)" };
-        var dropout = new Option<float>("--dropout") { Description = "dropout ratio after each hidden layer" };
+        var dropout = new Option<float>("--dropout") { Description = "dropout ratio after each hidden layer (without hidden layers: on the features, before the classifier)" };
         var seed = new Option<int>("--seed") { Description = "initialisation seed" };
-        var command = c.Make("head", "Replace the classifier head with a new dense head of N classes.", classes, hidden, dropout, seed);
+        var pool = new Option<string?>("--pool") { Description = "for a backbone ending in a feature map [N,C,H,W]: gap (global average, C features) or flatten (C·H·W features)" };
+        var command = c.Make("head", "Replace the classifier head with a new dense head of N classes, or add one to a backbone that ends in features.", classes, hidden, dropout, pool, seed);
         command.SetAction(r =>
         {
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             var widths = ParseWidths(r.GetValue(hidden));
-            var spec = new HeadSpec { Classes = r.GetValue(classes), Hidden = widths, Dropout = r.GetValue(dropout), Seed = r.GetValue(seed) };
-            return c.Write(context, r, Run(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
+            var spec = new HeadSpec { Classes = r.GetValue(classes), Hidden = widths, Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Pool = ParsePool(r.GetValue(pool)) };
+            return c.Write(context, r, Refusing(() => HeadEdits.Replace(model, spec)), $"head: {spec.Classes} classes");
         });
         return command;
     }
@@ -92,6 +104,27 @@ internal static class GraphCommand
 
             var model = GraphFiles.Load(r.GetValue(c.Model)!);
             return c.Write(context, r, Run(() => GraphEdits.Cut(model, r.GetValue(at)!, poolKind == "gap")), $"cut at {r.GetValue(at)}");
+        });
+        return command;
+    }
+
+    private static Command InputSize(CliContext context)
+    {
+        var c = new Common();
+        var size = new Option<string>("--size") { Description = "HxW (e.g. 150x150), or dynamic for symbolic height and width", Required = true };
+        var input = new Option<string?>("--input") { Description = "the image input (default: the first)" };
+        var command = c.Make("input-size", "Set or free the height and width of the image input and re-infer shapes (refused where the graph bakes a size in).", size, input);
+        command.SetAction(r =>
+        {
+            var text = r.GetValue(size)!;
+            var model = GraphFiles.Load(r.GetValue(c.Model)!);
+            if (text.Equals("dynamic", StringComparison.OrdinalIgnoreCase))
+            {
+                return c.Write(context, r, Refusing(() => GraphEdits.FreeInputSize(model, r.GetValue(input))), "input size: dynamic");
+            }
+
+            var (h, w) = ParseSize("--size", text);
+            return c.Write(context, r, Refusing(() => GraphEdits.SetInputSize(model, h, w, r.GetValue(input))), string.Create(CultureInfo.InvariantCulture, $"input size: {h}x{w}"));
         });
         return command;
     }
@@ -195,16 +228,46 @@ internal static class GraphCommand
         return command;
     }
 
+    /// <summary>Runs an edit; an edit that does not apply to this model (a tensor it lacks, a head it already has) is a usage error.</summary>
     private static T Run<T>(Func<T> edit)
     {
         try
         {
             return edit();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException(CliApp.MessageOf(e));
         }
+    }
+
+    /// <summary>An edit whose refusal (the model cannot take it) is a mistake in the call: exit code 2.</summary>
+    private static T Refusing<T>(Func<T> edit)
+    {
+        try
+        {
+            return Run(edit);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static HeadPool? ParsePool(string? text) => text switch
+    {
+        null => null,
+        "gap" => HeadPool.GlobalAverage,
+        "flatten" => HeadPool.Flatten,
+        _ => throw new UsageException($"--pool '{text}' is not supported (gap or flatten)."),
+    };
+
+    internal static (int Height, int Width) ParseSize(string option, string text)
+    {
+        var parts = text.ToLowerInvariant().Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h) && h > 0
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && w > 0
+            ? (h, w) : throw new UsageException($"{option} '{text}' is not HxW with positive sizes (e.g. 150x150){(option == "--size" ? " or dynamic" : "")}.");
     }
 
     private static IReadOnlyList<string> Split(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

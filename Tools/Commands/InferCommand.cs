@@ -21,13 +21,14 @@ internal static class InferCommand
         };
         var outDir = new Option<string>("--out", "-o") { Description = "folder for the output .npy files", Required = true };
         var session = new SessionArgs();
-        var command = new Command("infer", "Run a model on .npy input tensors and write its outputs as .npy files.") { model, inputs, outDir };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace .npy files that already exist in the folder" };
+        var command = new Command("infer", "Run a model on .npy input tensors and write its outputs as .npy files.") { model, inputs, outDir, overwrite };
         session.AddTo(command);
-        command.SetAction(r => Run(context, r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(outDir)!, session.Read(r)));
+        command.SetAction(r => Run(context, r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(outDir)!, session.Read(r), r.GetValue(overwrite)));
         return command;
     }
 
-    private static int Run(CliContext context, string modelPath, string[] inputSpecs, string outDir, SessionOptions options)
+    private static int Run(CliContext context, string modelPath, string[] inputSpecs, string outDir, SessionOptions options, bool overwrite)
     {
         ModelFiles.Require(modelPath);
         if (File.Exists(outDir))
@@ -36,6 +37,7 @@ internal static class InferCommand
         }
 
         using var session = InferenceSession.Open(modelPath, options);
+        OutputFiles.RequireWritable(outDir, session.Outputs.Select(o => ModelFiles.SafeFileName(o.Name) + ".npy"), "--out", overwrite);
         var tensors = new List<KeyValuePair<string, Tensor>>();
         try
         {

@@ -4,7 +4,6 @@ using System.Text.Json;
 using OnnxCnn.Cli.Internal;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
-using OnnxCnn.Training;
 
 namespace OnnxCnn.Cli.Commands;
 
@@ -12,7 +11,7 @@ namespace OnnxCnn.Cli.Commands;
 /// <c>onnxcnn predict MODEL IMAGE|FOLDER… [--top K] [--json]</c>: the top-k labels and
 /// probabilities of each image. Labels and preprocessing come from the model's metadata (written
 /// by <c>finetune</c>), so a fine-tuned model needs no flags. Unreadable images get a warning and
-/// make the exit code 1 once every other image has been classified.
+/// make the exit code 1 once every other image has been classified. A shell over <see cref="Classifier"/>.
 /// </summary>
 internal static class PredictCommand
 {
@@ -35,8 +34,6 @@ internal static class PredictCommand
 
     private sealed record Request(string Model, string[] Inputs, int Top, bool Json, int Batch, string? Preprocess, string? LabelsFile, SessionOptions Session);
 
-    private sealed record Prediction(string File, IReadOnlyList<(string Label, float Probability)> Top);
-
     private static int Run(CliContext context, Request request, CancellationToken cancellationToken)
     {
         if (request.Top < 1)
@@ -49,11 +46,14 @@ internal static class PredictCommand
             throw new UsageException($"--batch must be 1 or more, got {request.Batch}.");
         }
 
-        var onnx = GraphFiles.Load(request.Model);
-        var meta = onnx.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var preprocess = Specs.Preprocess(request.Preprocess ?? meta.GetValueOrDefault(FineTuner.PreprocessKey) ?? "imagenet");
-        var (height, width) = FixedSize(preprocess);
-        var labels = ReadLabels(request.LabelsFile, meta);
+        var options = new ClassifierOptions
+        {
+            Session = request.Session,
+            Preprocess = request.Preprocess is { } text ? Specs.Preprocess(text) : null,
+            LabelsFile = request.LabelsFile,
+            BatchSize = request.Batch,
+        };
+        using var classifier = ClassifierFiles.Open(request.Model, options);
         var (files, missing) = CollectImages(request.Inputs);
         foreach (var m in missing)
         {
@@ -65,66 +65,18 @@ internal static class PredictCommand
             throw new UsageException($"no images found in {string.Join(", ", request.Inputs.Select(i => $"'{i}'"))} (looked for {string.Join(", ", ImageDataset.ImageExtensions)}).");
         }
 
-        var lastOp = onnx.Graph.Node.LastOrDefault(n => n.Output.Contains(onnx.Graph.Output[0].Name))?.OpType;
-        var endsInSoftmax = lastOp == "Softmax";
-        using var inference = InferenceSession.Open(request.Model, request.Session);
-        var loader = Loader(preprocess);
-        var predictions = new List<Prediction>();
+        var predictions = new List<(string File, IReadOnlyList<Prediction> Top)>();
         var unreadable = missing.Count;
-        var sampleSize = 3 * height * width;
-        var buffer = new float[request.Batch * sampleSize];
-        for (var start = 0; start < files.Count; start += request.Batch)
+        foreach (var result in classifier.ClassifyEach(files, cancellationToken))
         {
-            var chunk = files.Skip(start).Take(request.Batch).ToArray();
-            var errors = new string?[chunk.Length];
-            Parallel.For(0, chunk.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            if (result.Succeeded)
             {
-                errors[i] = Prepare(chunk[i], loader, preprocess, height, width, buffer.AsSpan(i * sampleSize, sampleSize));
-            });
-
-            // Close the holes left by unreadable images, keeping order.
-            var kept = new List<string>();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (errors[i] is { } error)
-                {
-                    context.Error.WriteLine($"warning: skipped '{chunk[i]}': {error}");
-                    unreadable++;
-                    continue;
-                }
-
-                if (kept.Count != i)
-                {
-                    buffer.AsSpan(i * sampleSize, sampleSize).CopyTo(buffer.AsSpan(kept.Count * sampleSize, sampleSize));
-                }
-
-                kept.Add(chunk[i]);
-            }
-
-            if (kept.Count == 0)
-            {
+                predictions.Add((result.Source, result.Top(request.Top)));
                 continue;
             }
 
-            long[] shape = preprocess.Nhwc ? [kept.Count, height, width, 3] : [kept.Count, 3, height, width];
-            using var x = Tensor<float>.Wrap(buffer, shape);
-            using var result = inference.Run(x, cancellationToken);
-            var scores = result[0].Value.As<float>().Span;
-            var columns = scores.Length / kept.Count;
-
-            // One output column is a binary classifier (finetune --loss bce): P(class 1), or its logit without a final Sigmoid.
-            var classes = columns == 1 ? 2 : columns;
-            if (labels is not null && labels.Count != classes)
-            {
-                throw new UsageException($"the model scores {classes} classes but {labels.Count} labels were given{(request.LabelsFile is null ? " in its metadata" : $" in '{request.LabelsFile}'")}.");
-            }
-
-            for (var i = 0; i < kept.Count; i++)
-            {
-                var probabilities = columns == 1 ? Binary(scores[i], lastOp == "Sigmoid") : Probabilities(scores.Slice(i * classes, classes), endsInSoftmax);
-                var order = Enumerable.Range(0, classes).OrderByDescending(c => probabilities[c]).ThenBy(c => c).Take(request.Top);
-                predictions.Add(new Prediction(kept[i], order.Select(c => (labels?[c] ?? c.ToString(CultureInfo.InvariantCulture), probabilities[c])).ToArray()));
-            }
+            context.Error.WriteLine($"warning: skipped '{result.Source}': {result.Error}");
+            unreadable++;
         }
 
         if (request.Json)
@@ -147,71 +99,6 @@ internal static class PredictCommand
         }
 
         return 0;
-    }
-
-    /// <summary>[P(class 0), P(class 1)] of a binary model's single output.</summary>
-    internal static float[] Binary(float score, bool isProbability)
-    {
-        var p = isProbability ? score : 1f / (1f + MathF.Exp(-score));
-        return [1 - p, p];
-    }
-
-    /// <summary>Softmax of a row unless the model already ends in Softmax or the row already is a distribution.</summary>
-    internal static float[] Probabilities(ReadOnlySpan<float> row, bool endsInSoftmax)
-    {
-        var sum = 0.0;
-        var inRange = true;
-        foreach (var v in row)
-        {
-            sum += v;
-            inRange &= v is >= 0 and <= 1;
-        }
-
-        if (endsInSoftmax || (inRange && Math.Abs(sum - 1) < 1e-3))
-        {
-            return row.ToArray();
-        }
-
-        var max = float.NegativeInfinity;
-        foreach (var v in row)
-        {
-            max = Math.Max(max, v);
-        }
-
-        var result = new float[row.Length];
-        var total = 0.0;
-        for (var i = 0; i < row.Length; i++)
-        {
-            total += result[i] = MathF.Exp(row[i] - max);
-        }
-
-        for (var i = 0; i < row.Length; i++)
-        {
-            result[i] = (float)(result[i] / total);
-        }
-
-        return result;
-    }
-
-    private static IReadOnlyList<string>? ReadLabels(string? file, IReadOnlyDictionary<string, string> meta)
-    {
-        if (file is null)
-        {
-            return meta.TryGetValue(FineTuner.LabelsKey, out var stored) ? stored.Split('\n') : null;
-        }
-
-        if (!File.Exists(file))
-        {
-            throw new UsageException($"--labels file '{file}' not found.");
-        }
-
-        var lines = File.ReadAllLines(file).Select(l => l.Trim()).ToList();
-        while (lines.Count > 0 && lines[^1].Length == 0)
-        {
-            lines.RemoveAt(lines.Count - 1);
-        }
-
-        return lines.Count > 0 ? lines : throw new UsageException($"--labels file '{file}' is empty.");
     }
 
     /// <summary>Files as given (any extension) and folders walked recursively for image files, each folder's files in ordinal path order.</summary>
@@ -239,49 +126,4 @@ internal static class PredictCommand
 
         return (files, missing);
     }
-
-    /// <summary>Decodes like the training pipeline does: DCT-domain downscaling when the image is at least twice the size the spec needs.</summary>
-    private static Func<string, RgbImage> Loader(PreprocessSpec spec)
-    {
-        var target = spec.Resize switch
-        {
-            ResizeMode.ShorterSide => spec.ResizeHeight,
-            ResizeMode.Exact or ResizeMode.Fit => Math.Max(spec.ResizeHeight, spec.ResizeWidth),
-            _ => 0,
-        };
-        var options = target > 0 ? new DecodeOptions { MinWidth = 2 * target, MinHeight = 2 * target } : DecodeOptions.Default;
-        return path => ImageDecoder.DecodeFile(path, options);
-    }
-
-    /// <summary>Fills <paramref name="destination"/> with the preprocessed image; the reason on failure, else null.</summary>
-    private static string? Prepare(string file, Func<string, RgbImage> load, PreprocessSpec spec, int height, int width, Span<float> destination)
-    {
-        RgbImage image;
-        try
-        {
-            image = load(file);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            return e.Message;
-        }
-
-        using (image)
-        {
-            using var prepared = ImageTransforms.Apply(image, spec);
-            if (prepared.Width != width || prepared.Height != height)
-            {
-                return $"came out {prepared.Width}×{prepared.Height}, not {width}×{height}";
-            }
-
-            ImageTransforms.ToTensor(prepared, spec, destination);
-        }
-
-        return null;
-    }
-
-    private static (int Height, int Width) FixedSize(PreprocessSpec spec) =>
-        spec.CropHeight > 0 ? (spec.CropHeight, spec.CropWidth)
-        : spec.Resize is ResizeMode.Exact or ResizeMode.Fit ? (spec.ResizeHeight, spec.ResizeWidth)
-        : throw new UsageException($"--preprocess '{spec}' does not give a fixed input size; add crop=HxW, resize=HxW or fit=HxW.");
 }

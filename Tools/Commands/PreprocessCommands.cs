@@ -16,16 +16,18 @@ internal static class PreprocessCommands
         var image = new Argument<string>("IMAGE") { Description = "a JPEG or PNG file" };
         var spec = new Option<string>("--preprocess") { Description = "preprocess spec, e.g. imagenet, caffe, or resize=256,crop=224,scale=1/255,…", DefaultValueFactory = _ => "imagenet" };
         var output = new Option<string>("--out", "-o") { Description = "the .npy file to write (1×C×H×W float32, or 1×H×W×C with layout=nhwc)", Required = true };
-        var command = new Command("preprocess", "Write the tensor a model would see for an image.") { image, spec, output };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace the .npy file if it exists" };
+        var command = new Command("preprocess", "Write the tensor a model would see for an image.") { image, spec, output, overwrite };
         command.SetAction(r =>
         {
+            OutputFiles.RequireWritable(r.GetValue(output)!, "--out", r.GetValue(overwrite));
             var parsed = Specs.Preprocess(r.GetValue(spec)!);
             using var decoded = ImageDecoder.DecodeFile(r.GetValue(image)!);
             using var prepared = ImageTransforms.Apply(decoded, parsed);
             long[] shape = parsed.Nhwc ? [1, prepared.Height, prepared.Width, 3] : [1, 3, prepared.Height, prepared.Width];
             using var tensor = Tensor<float>.Create(shape);
             ImageTransforms.ToTensor(prepared, parsed, tensor.Span);
-            Npy.Write(r.GetValue(output)!, tensor);
+            OutputFiles.WriteAtomic(r.GetValue(output)!, stream => Npy.Write(stream, tensor));
             context.Out.WriteLine($"{r.GetValue(image)} ({decoded.Width}×{decoded.Height}) -> {r.GetValue(output)} float32{tensor.ShapeText}");
             return 0;
         });
@@ -40,9 +42,11 @@ internal static class PreprocessCommands
         var seed = new Option<int>("--seed") { Description = "augmentation seed" };
         var count = new Option<int>("--count") { Description = "number of samples", DefaultValueFactory = _ => 16 };
         var output = new Option<string>("--output", "-o") { Description = "the grid PNG to write", Required = true };
-        var command = new Command("augment-preview", "Draw a grid of augmented samples (byte-identical for a given seed).") { input, augment, spec, seed, count, output };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace the PNG if it exists" };
+        var command = new Command("augment-preview", "Draw a grid of augmented samples (byte-identical for a given seed).") { input, augment, spec, seed, count, output, overwrite };
         command.SetAction(r =>
         {
+            OutputFiles.RequireWritable(r.GetValue(output)!, "-o", r.GetValue(overwrite));
             var n = r.GetValue(count);
             if (n is < 1 or > 256)
             {
@@ -92,7 +96,7 @@ internal static class PreprocessCommands
 
     public static Command BenchPreprocess(CliContext context)
     {
-        var data = new Option<string>("--data") { Description = "a folder with one subfolder of images per class", Required = true };
+        var data = new Option<string>("--data") { Description = "a folder of images: one subfolder per class, or the images themselves", Required = true };
         var spec = new Option<string>("--preprocess") { Description = "preprocess spec", DefaultValueFactory = _ => "imagenet" };
         var augment = new Option<string?>("--augment") { Description = "augmentation spec (measured as training data would be)" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
@@ -102,7 +106,7 @@ internal static class PreprocessCommands
         var command = new Command("preprocess", "Measure decode + augment + resize/crop + normalise + collate throughput.") { data, spec, augment, batch, workers, epochs, json };
         command.SetAction(async (r, cancellationToken) =>
         {
-            var dataset = ImageDataset.FromFolder(r.GetValue(data)!);
+            var dataset = BenchDataset(r.GetValue(data)!);
             var parsed = Specs.Preprocess(r.GetValue(spec)!);
             var options = new PipelineOptions
             {
@@ -132,6 +136,18 @@ internal static class PreprocessCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Class folders when the folder has subfolders, else the images it holds (labels do not matter for throughput).</summary>
+    private static ImageDataset BenchDataset(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException($"--data: folder '{folder}' not found.");
+        }
+
+        var hasSubfolders = Directory.EnumerateDirectories(folder).Any(d => !Path.GetFileName(d).StartsWith('.'));
+        return hasSubfolders ? ImageDataset.FromFolder(folder) : ImageDataset.FromImages(folder);
     }
 
     private static async Task<int> Drain(BatchPipeline pipeline, IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken)

@@ -17,13 +17,15 @@ internal static class ZooCommand
         var size = new Option<string?>("--input-size") { Description = "HxW of the input (default 224x224)" };
         var seed = new Option<int>("--seed") { Description = "initialisation seed" };
         var output = new Option<string>("--output", "-o") { Description = "where to write the model", Required = true };
-        var external = new Option<bool>("--external-data") { Description = "store weights in OUT.data next to the model" };
+        var external = new Option<bool>("--external-data") { Description = "store weights in a data file next to the model" };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace OUT if it exists" };
         var command = new Command("zoo", "Build VGG11/13/16/19 or ResNet-18/34/50/101 with torchvision's topology, parameter names and init.")
         {
-            name, classes, width, size, seed, output, external,
+            name, classes, width, size, seed, output, external, overwrite,
         };
         command.SetAction(r =>
         {
+            OutputFiles.RequireWritable(r.GetValue(output)!, "-o", r.GetValue(overwrite));
             var (h, w) = ParseSize(r.GetValue(size));
             var options = new ZooOptions { Classes = r.GetValue(classes), WidthMultiplier = r.GetValue(width), InputHeight = h, InputWidth = w, Seed = r.GetValue(seed) };
             OnnxModel model;

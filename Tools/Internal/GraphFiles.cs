@@ -13,19 +13,15 @@ internal static class GraphFiles
         return OnnxModel.Load(path);
     }
 
-    /// <summary>Saves an edited model; refuses to overwrite the input in place.</summary>
-    public static void Save(OnnxModel model, string input, string output, bool externalData)
+    /// <summary>Saves an edited model; refuses to overwrite the input in place, or an existing file without <paramref name="overwrite"/>.</summary>
+    public static void Save(OnnxModel model, string input, string output, bool externalData, bool overwrite)
     {
         if (Path.GetFullPath(input) == Path.GetFullPath(output))
         {
             throw new UsageException($"-o '{output}' is the input model; write the edited model to a new file.");
         }
 
-        if (Directory.Exists(output))
-        {
-            throw new UsageException($"-o '{output}' is a folder; give a file name.");
-        }
-
+        OutputFiles.RequireWritable(output, "-o", overwrite);
         model.Save(output, new SaveOptions { ExternalData = externalData });
     }
 

@@ -81,7 +81,7 @@ public class CliTests
 
         var outDir = dir.File("out");
         var (code, stdout, stderr) = Cli.Run("infer", TinyModel, "--input", "input=" + dir.File("bad.npy"), "--out", outDir);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: input 'input' expects shape [batch,3,32,32], got [1,3,30,32].\n", stderr.ReplaceLineEndings("\n"));
         Assert.Equal("", stdout);
         Assert.False(Directory.Exists(outDir));
@@ -101,7 +101,7 @@ public class CliTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Cli.Run("infer", TinyModel, "--input", "/nonexistent/x.npy", "--out", dir.File("o"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: npy file '/nonexistent/x.npy' not found.", stderr.Trim());
         Assert.False(Directory.Exists(dir.File("o")));
     }
@@ -125,7 +125,7 @@ public class CliTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("m.onnx"), "not a model at all");
         var (code, _, stderr) = Cli.Run("info", dir.File("m.onnx"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: cannot load model '{dir.File("m.onnx")}':", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
     }

@@ -168,7 +168,7 @@ public class ResumeTests
         using var dir = new TempDir();
         var data = FineTuneCliTests.MakeDataset(dir, 2);
         var (code, _, stderr) = Cli.Run("finetune", "--model", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--data", data, "--out", dir.File("none"), "--resume", "--preprocess", "resize=32x32");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: cannot resume: '{Path.Combine(dir.File("none"), "artifacts", "checkpoint.onnx")}' not found", stderr);
     }
 }

@@ -80,7 +80,7 @@ public class GraphCliTests
     {
         using var dir = new TempDir();
         var (code, _, stderr) = Cli.Run("graph", "cut", Paddle, "--at", "nope", "-o", dir.File("cut.onnx"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("error: model has no tensor 'nope' (node outputs are listed by 'onnxcnn summary').", stderr.Trim());
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
@@ -116,7 +116,7 @@ public class GraphCliTests
         using var dir = new TempDir();
         var (code, _, stderr) = Cli.Run("graph", "dynamic-batch", RepoPaths.Fixture("tiny_resnet", "model.onnx"), "--external-data", "-o", dir.File("d.onnx"));
         Assert.True(code == 0, stderr);
-        Assert.True(File.Exists(dir.File("d.onnx.data")));
+        Assert.Single(Directory.GetFiles(dir.Path, "d.onnx.*.data"));
         using var session = InferenceSession.Open(dir.File("d.onnx"));
         Assert.Equal("batch", session.Inputs[0].SymbolicDimensions[0]);
     }

@@ -132,8 +132,9 @@ internal static class ChildProcess
         p.WaitForExit();
         _ = outTask.Result;
         _ = errTask.Result;
-        Assert.NotEqual(0, p.ExitCode);
-        return new KillReport(clock.Elapsed);
+
+        // A process that ended by itself just before the signal was not killed.
+        return p.ExitCode == 0 ? null : new KillReport(clock.Elapsed);
     }
 }
 

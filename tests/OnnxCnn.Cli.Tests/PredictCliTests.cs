@@ -1,5 +1,4 @@
 using System.Text.Json;
-using OnnxCnn.Cli.Commands;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
 using OnnxCnn.TestUtilities;
@@ -215,13 +214,5 @@ public class PredictProbabilityTests
         var expected = Math.Exp(3) / (Math.Exp(3) + 2);
         Assert.Equal(expected, top[0].GetProperty("probability").GetDouble(), 5);
         Assert.Equal(["green", "blue"], top.Skip(1).Select(t => t.GetProperty("label").GetString()));
-    }
-
-    [Fact]
-    public void Probabilities_RowThatIsADistribution_IsKept()
-    {
-        Assert.Equal([0.25f, 0.75f], PredictCommand.Probabilities([0.25f, 0.75f], endsInSoftmax: false));
-        Assert.Equal([0.5f, 0.5f], PredictCommand.Probabilities([2f, 2f], endsInSoftmax: false));
-        Assert.Equal([2f, 2f], PredictCommand.Probabilities([2f, 2f], endsInSoftmax: true));
     }
 }

@@ -31,7 +31,7 @@ public class PreprocessCliTests
         var bytes = File.ReadAllBytes(RepoPaths.Fixture("preprocess", "photos", "photo1.jpg"));
         File.WriteAllBytes(dir.File("broken.jpg"), bytes[..(bytes.Length / 2)]);
         var (code, _, stderr) = Cli.Run("preprocess", dir.File("broken.jpg"), "--out", dir.File("x.npy"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: JPEG file '{dir.File("broken.jpg")}' is truncated", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.False(File.Exists(dir.File("x.npy")));
@@ -82,5 +82,29 @@ public class PreprocessCliTests
         Assert.Equal(1, doc.RootElement.GetProperty("skipped").GetInt32());
         Assert.Equal(2, doc.RootElement.GetProperty("images").GetInt32());
         Assert.Contains($"warning: skipped '{Path.Combine(dir.Path, "a", "corrupt.jpg")}'", stderr);
+    }
+
+    [Fact]
+    public void BenchPreprocess_FlatFolder_MeasuresEveryImage()
+    {
+        using var dir = new TempDir();
+        foreach (var src in new[] { "photo1.jpg", "photo2.png" })
+        {
+            File.Copy(RepoPaths.Fixture("preprocess", "photos", src), Path.Combine(dir.Path, src));
+        }
+
+        var (code, stdout, stderr) = Cli.Run("bench", "preprocess", "--data", dir.Path, "--epochs", "1", "--batch", "2", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(2, doc.RootElement.GetProperty("images").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("imagesPerSecond").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void BenchPreprocess_MissingFolder_IsUsageError()
+    {
+        var (code, _, stderr) = Cli.Run("bench", "preprocess", "--data", "/nonexistent/bench-images");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --data: folder '/nonexistent/bench-images' not found.", stderr);
     }
 }

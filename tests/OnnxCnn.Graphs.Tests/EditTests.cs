@@ -68,13 +68,15 @@ public class EditTests
     }
 
     [Fact]
-    public void Head_ModelEndingInConv_SaysSoAndSuggestsCut()
+    public void Head_ModelEndingInConv_AsksForAPoolAndTheNamedPoolsWork()
     {
         var cut = GraphEdits.Cut(OnnxModel.Load(RepoPaths.Fixture("tiny_resnet", "model.onnx")), FirstConvOutput());
-        var e = Assert.Throws<InvalidOperationException>(() => HeadEdits.Replace(cut, new HeadSpec { Classes = 2 }));
-        Assert.StartsWith("no classifier head found: output '", e.Message);
-        Assert.Contains("comes from Conv", e.Message);
-        Assert.Contains("onnxcnn graph cut MODEL --at TENSOR --pool gap", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => HeadEdits.Replace(cut, new HeadSpec { Classes = 2 }));
+        Assert.StartsWith("cannot put a head on this model: its output '", e.Message);
+        Assert.Contains("choose how it becomes features: --pool gap", e.Message);
+        Assert.Contains("or --pool flatten (C·H·W features).", e.Message);
+        Assert.NotNull(HeadEdits.Find(HeadEdits.Replace(cut, new HeadSpec { Classes = 2, Pool = HeadPool.GlobalAverage }), out _));
+        Assert.NotNull(HeadEdits.Find(HeadEdits.Replace(cut, new HeadSpec { Classes = 2, Pool = HeadPool.Flatten }), out _));
     }
 
     [Fact]

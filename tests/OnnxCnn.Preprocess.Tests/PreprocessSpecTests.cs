@@ -42,11 +42,13 @@ public class PreprocessSpecTests
     [Theory]
     [InlineData("resize=0", "preprocess spec token 'resize=0': '0' is not a positive size.")]
     [InlineData("resize=2x", "preprocess spec token 'resize=2x': '' is not a positive size.")]
-    [InlineData("mean=1:2", "preprocess spec token 'mean=1:2': expected three values a:b:c.")]
+    [InlineData("mean=1:2", "preprocess spec token 'mean=1:2': expected one value or three values a:b:c.")]
     [InlineData("std=1:0:1", "preprocess spec token 'std=1:0:1': std values must not be 0.")]
     [InlineData("order=rbg", "preprocess spec token 'order=rbg': order is rgb or bgr.")]
     [InlineData("scale=abc", "preprocess spec token 'scale=abc': 'abc' is not a number.")]
-    [InlineData("blur=3", "preprocess spec token 'blur=3': unknown token; use resize=, fit=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception).")]
+    [InlineData("blur=3", "preprocess spec token 'blur=3': unknown token; use resize=, fit=, textline=, crop=, scale=, mean=, std=, order=, layout=, pad= or a preset (imagenet, caffe, inception, paddle-cls).")]
+    [InlineData("textline=48", "preprocess spec token 'textline=48': expected HxW, e.g. 224x224.")]
+    [InlineData("std=0", "preprocess spec token 'std=0': std values must not be 0.")]
     public void Parse_BadToken_IsNamed(string text, string message)
     {
         Assert.Equal(message, Assert.Throws<FormatException>(() => PreprocessSpec.Parse(text)).Message);

@@ -5,44 +5,6 @@ using OnnxCnn.Preprocess;
 
 namespace OnnxCnn.Training;
 
-/// <summary>A mean and (population) standard deviation over folds.</summary>
-/// <param name="Mean">The mean.</param>
-/// <param name="Std">The standard deviation (divided by K, as numpy's and scikit-learn's reports do).</param>
-public readonly record struct MeanStd(double Mean, double Std)
-{
-    /// <summary>The statistics of <paramref name="values"/>.</summary>
-    public static MeanStd Of(IReadOnlyCollection<double> values)
-    {
-        var mean = values.Average();
-        return new MeanStd(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count));
-    }
-
-    /// <summary><c>0.912 ± 0.031</c>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Mean:F3} ± {Std:F3}");
-}
-
-/// <summary>One fold's exported model on its held-out fold.</summary>
-/// <param name="Fold">1-based fold.</param>
-/// <param name="Epochs">Epochs trained (all stages).</param>
-/// <param name="ValidationLoss">Mean cross-entropy on the held-out fold.</param>
-/// <param name="ValidationAccuracy">Accuracy on the held-out fold.</param>
-/// <param name="MacroF1">Macro-averaged F1 on the held-out fold.</param>
-public sealed record FoldResult(int Fold, int Epochs, double ValidationLoss, double ValidationAccuracy, double MacroF1);
-
-/// <summary>A K-fold cross-validation: every fold's result and their mean ± std.</summary>
-/// <param name="Folds">The folds, in order.</param>
-public sealed record CrossValidationResult(IReadOnlyList<FoldResult> Folds)
-{
-    /// <summary>Validation accuracy over folds.</summary>
-    public MeanStd Accuracy => MeanStd.Of(Folds.Select(f => f.ValidationAccuracy).ToList());
-
-    /// <summary>Validation loss over folds.</summary>
-    public MeanStd Loss => MeanStd.Of(Folds.Select(f => f.ValidationLoss).ToList());
-
-    /// <summary>Validation macro-F1 over folds.</summary>
-    public MeanStd MacroF1 => MeanStd.Of(Folds.Select(f => f.MacroF1).ToList());
-}
-
 public static partial class FineTuner
 {
     /// <summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using OnnxCnn.Graphs;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
+using OnnxCnn.Training.Internal;
 
 namespace OnnxCnn.Training;
 

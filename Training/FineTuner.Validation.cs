@@ -1,5 +1,6 @@
 using System.Globalization;
 using OnnxCnn.Graphs;
+using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Graphs.Proto;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
@@ -91,27 +92,38 @@ public static partial class FineTuner
         return copy;
     }
 
-    /// <summary>The model and options at <see cref="FineTuneOptions.InputSize"/>: spatial input dims set and the preprocessing resized (unchanged without one).</summary>
+    /// <summary>
+    /// The model and options at <see cref="FineTuneOptions.InputSize"/> (the model's spatial input dims set by
+    /// <see cref="GraphEdits.SetInputSize"/>, the preprocessing resized); without one, a model whose spatial dims are
+    /// symbolic is set to the size a fixed-size preprocessing spec gives (training graphs need known sizes).
+    /// </summary>
+    /// <exception cref="ArgumentException">The graph cannot take that size.</exception>
     private static (OnnxModel Model, FineTuneOptions Options) WithInputSize(OnnxModel model, FineTuneOptions options)
     {
-        if (options.InputSize is not { } size)
+        var preprocess = options.InputSize is { } size ? Resized(options.Preprocess, size.Height, size.Width) : options.Preprocess;
+        var (height, width) = options.InputSize ?? (preprocess.CropHeight > 0 || preprocess.Resize is ResizeMode.Exact or ResizeMode.Fit ? FixedSize(preprocess) : (0, 0));
+        var dims = ModelInput(model) is { } input ? SpatialDims(input, preprocess.Nhwc) : null;
+        var change = dims is var (h, w) && height > 0 && (options.InputSize is not null ? h.DimValue != height || w.DimValue != width : h.DimValue <= 0 && w.DimValue <= 0);
+        if (!change)
         {
-            return (model, options);
+            return (model, options with { Preprocess = preprocess });
         }
 
-        var preprocess = Resized(options.Preprocess, size.Height, size.Width);
-        var result = model.Clone();
-        if (ModelInput(result) is { } input && SpatialDims(input, preprocess.Nhwc) is var (h, w) && (h.DimValue != size.Height || w.DimValue != size.Width))
+        try
         {
-            h.DimValue = size.Height;
-            w.DimValue = size.Width;
-
-            // Intermediate shape hints were inferred at the old size.
-            result.Graph.ValueInfo.Clear();
+            return (GraphEdits.SetInputSize(model, height, width), options with { Preprocess = preprocess });
         }
-
-        return (result, options with { Preprocess = preprocess });
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"training at {height}x{width}: {e.Message}", e);
+        }
     }
+
+    /// <summary>The model with the new head <see cref="FineTuneOptions.NewHeadClasses"/> asks for (unchanged without one); a binary head has one output unit, its logit for the second class.</summary>
+    private static OnnxModel WithNewHead(OnnxModel model, FineTuneOptions options, bool binary) =>
+        options.NewHeadClasses is { } n
+            ? HeadEdits.Replace(model, new HeadSpec { Classes = binary && n == 2 ? 1 : n, Hidden = options.Hidden, Dropout = options.Dropout, Seed = options.Seed, Pool = options.Pool })
+            : model;
 
     /// <summary>A spec whose output is H×W: a fixed-size spec keeps its proportions (crop and the resize before it scale together), any other resizes exactly.</summary>
     private static PreprocessSpec Resized(PreprocessSpec spec, int height, int width)
