@@ -25,15 +25,16 @@ internal static class EvalCommand
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "batch size" };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var confusion = new Option<string?>("--confusion") { Description = "also draw the confusion matrix into this .png file" };
+        var overwrite = new Option<bool>(OutputFiles.OverwriteFlag) { Description = "replace the --confusion PNG if it exists" };
         var session = new SessionArgs();
-        var command = new Command("eval", "Evaluate a classifier on a labelled image folder.") { model, data, spec, batch, json, confusion };
+        var command = new Command("eval", "Evaluate a classifier on a labelled image folder.") { model, data, spec, batch, json, confusion, overwrite };
         session.AddTo(command);
         command.SetAction((r, cancellationToken) => Task.FromResult(Run(context, new Request(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(spec), r.GetValue(batch),
-            r.GetValue(json), r.GetValue(confusion), session.Read(r)), cancellationToken)));
+            r.GetValue(json), r.GetValue(confusion), r.GetValue(overwrite), session.Read(r)), cancellationToken)));
         return command;
     }
 
-    private sealed record Request(string Model, string Data, string? Preprocess, int Batch, bool Json, string? Confusion, SessionOptions Session);
+    private sealed record Request(string Model, string Data, string? Preprocess, int Batch, bool Json, string? Confusion, bool Overwrite, SessionOptions Session);
 
     private static int Run(CliContext context, Request request, CancellationToken cancellationToken)
     {
@@ -42,8 +43,13 @@ internal static class EvalCommand
             throw new UsageException($"--batch must be 1 or more, got {request.Batch}.");
         }
 
-        // The model file and the data folder first (cheap checks), then the model is loaded.
+        // The model file, the chart's path and the data folder first (cheap checks), then the model is loaded.
         ModelFiles.Require(request.Model);
+        if (request.Confusion is { } chart)
+        {
+            OutputFiles.RequireWritable(chart, "--confusion", request.Overwrite);
+        }
+
         var dataset = ImageDataset.FromFolder(request.Data);
         using var classifier = ClassifierFiles.Open(request.Model, new ClassifierOptions
         {

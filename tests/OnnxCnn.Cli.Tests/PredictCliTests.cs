@@ -44,6 +44,22 @@ public class PredictCliTests(FineTunedRedBlue run) : IClassFixture<FineTunedRedB
     }
 
     [Fact]
+    public void Eval_ExistingConfusionPng_IsRefusedUntilOverwrite()
+    {
+        var png = run.Scratch("eval-existing.png");
+        File.WriteAllText(png, "an earlier chart");
+        var (code, _, stderr) = Cli.Run("eval", run.Model, "--data", run.Data, "--confusion", png);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --confusion '{png}' already exists; pass --overwrite to replace it.", stderr.Trim());
+        Assert.Equal("an earlier chart", File.ReadAllText(png));
+
+        (code, _, stderr) = Cli.Run("eval", run.Model, "--data", run.Data, "--confusion", png, "--overwrite");
+        Assert.True(code == 0, stderr);
+        using var image = ImageDecoder.DecodeFile(png);
+        Assert.True(image.Width > 100);
+    }
+
+    [Fact]
     public void Eval_ConfusionOption_DrawsTheMatrixItPrints()
     {
         var png = run.Scratch("eval-confusion.png");
