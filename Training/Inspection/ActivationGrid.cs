@@ -1,5 +1,6 @@
 using System.Globalization;
 using OnnxCnn.Training.Inspection.Internal;
+using OnnxCnn.Training.Internal;
 using SkiaSharp;
 
 namespace OnnxCnn.Training.Inspection;

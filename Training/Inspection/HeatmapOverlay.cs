@@ -1,5 +1,6 @@
 using OnnxCnn.Preprocess;
 using OnnxCnn.Training.Inspection.Internal;
+using OnnxCnn.Training.Internal;
 
 namespace OnnxCnn.Training.Inspection;
 

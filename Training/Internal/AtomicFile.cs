@@ -6,16 +6,27 @@ namespace OnnxCnn.Training.Internal;
 internal static class AtomicFile
 {
     /// <summary>Temporary file, flush to disk, rename: the name holds the old or the new text, never a part.</summary>
-    public static void WriteText(string path, string text)
+    public static void WriteText(string path, string text) => Write(path, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Temporary file beside <paramref name="path"/>, flush to disk, rename; a failed write removes its temporary file.</summary>
+    public static void Write(string path, ReadOnlySpan<byte> bytes)
     {
         var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        try
         {
-            stream.Write(Encoding.UTF8.GetBytes(text));
-            stream.Flush(flushToDisk: true);
-        }
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>
