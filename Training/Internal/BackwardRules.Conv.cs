@@ -28,7 +28,17 @@ internal sealed partial class BackwardRules
         var strides = Ints(node, "strides", 1);
         var dilations = Ints(node, "dilations", 1);
         var pads = Attr.Ints(node, "pads") is { Length: 4 } p ? p : new long[4];
-        if (wanted(0))
+        var rows = new ConvAxis(x.Dims[2].Value, y.Dims[2].Value, k[0], strides[0], dilations[0], pads[0], pads[2]);
+        var columns = new ConvAxis(x.Dims[3].Value, y.Dims[3].Value, k[1], strides[1], dilations[1], pads[1], pads[3]);
+
+        // Depthwise (one filter per channel) and pointwise (1×1, stride 1, unpadded) convolutions have rules of their own.
+        var depthwise = group > 1 && w.Dims[1].Value == 1 && w.Dims[0].Value == group;
+        var pointwise = group == 1 && k.All(d => d == 1) && strides.All(s => s == 1) && pads.All(v => v == 0);
+        if (wanted(0) && (pointwise ? PointwiseInputGradient(node, dY) : depthwise ? DepthwiseInputGradient(node, dY, group, rows, columns) : null) is { } special)
+        {
+            yield return (0, special);
+        }
+        else if (wanted(0))
         {
             // dX = ConvTranspose(dY, W) with output_padding = H − ((Ho−1)s − 2p + d(k−1) + 1).
             var outputPadding = new long[2];
@@ -46,13 +56,12 @@ internal sealed partial class BackwardRules
 
         if (wanted(1))
         {
-            // Depthwise with one filter per channel has its own per-tap multiply-reduce; every other
-            // grouping (including channel multipliers) goes through the batched per-group taps.
-            var depthwise = group > 1 && w.Dims[1].Value == 1 && w.Dims[0].Value == group;
-            yield return (1, group == 1
+            // Every other grouping (including channel multipliers) goes through the batched per-group taps.
+            yield return (1, pointwise ? PointwiseWeightGradient(node, dY, w.Dims[0].Value, w.Dims[1].Value)
+                : group == 1
                 ? WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
                 : depthwise
-                    ? DepthwiseWeightGradient(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
+                    ? DepthwiseWeightGradient(node, dY, group, rows, columns)
                     : GroupedWeightGradient(node, dY, group, w.Dims[0].Value, w.Dims[1].Value, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
         }
 
@@ -124,29 +133,5 @@ internal sealed partial class BackwardRules
 
         var stacked = taps.Count == 1 ? taps[0] : e.Node("Concat", taps, "dwg_concat", GraphEmitter.Int("axis", 2));
         return e.Node("Reshape", [stacked, e.Longs("dwg_shape", filters, channelsPerGroup, k[0], k[1])], "dconv_w_grouped");
-    }
-
-    /// <summary>Depthwise dW (one filter per channel): per tap, Σ over batch and positions of dY × the strided slice of padded X.</summary>
-    private string DepthwiseWeightGradient(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
-    {
-        var padded = pads.Any(p => p != 0)
-            ? e.Node("Pad", [node.Input[0], e.Longs("dwd_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dwd_xpad")
-            : node.Input[0];
-        var taps = new List<string>();
-        for (var i = 0; i < k[0]; i++)
-        {
-            for (var j = 0; j < k[1]; j++)
-            {
-                var top = i * dilations[0];
-                var left = j * dilations[1];
-                var slice = e.Node("Slice", [padded, e.Longs("dwd_s", top, left), e.Longs("dwd_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
-                    e.Longs("dwd_axes", 2, 3), e.Longs("dwd_steps", strides[0], strides[1])], "dwd_tap");
-                taps.Add(e.Node("ReduceSum", [e.Node("Mul", [dY, slice], "dwd_mul"), e.Longs("dwd_r", 0, 2, 3)], "dwd_sum", GraphEmitter.Int("keepdims", 0)));
-            }
-        }
-
-        // Each tap is [C]; stack to [C, kh·kw] and shape as [C, 1, kh, kw].
-        var stacked = e.Node("Concat", taps.Select(t => e.Node("Unsqueeze", [t, e.Longs("dwd_un", 1)], "dwd_col")), "dwd_concat", GraphEmitter.Int("axis", 1));
-        return e.Node("Reshape", [stacked, e.Longs("dwd_shape", 0, 1, k[0], k[1])], "dconv_w_depthwise");
     }
 }
