@@ -44,7 +44,7 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
 
                 break;
             case "Relu":
-                yield return (0, e.Node("Mul", [dY, e.Node("Cast", [e.Node("Greater", [node.Output[0], e.Scalar(0)], "relu_mask")], "relu_maskf", GraphEmitter.Int("to", 1))], "drelu"));
+                yield return (0, e.Node("Where", [e.Node("Greater", [node.Output[0], e.Scalar(0)], "relu_mask"), dY, e.Scalar(0)], "drelu"));
                 break;
             case "LeakyRelu":
                 var alpha = Attr.Float(node, "alpha", 0.01f);
@@ -65,10 +65,11 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
             {
                 // y = max(0, min(1, αx + β)): slope α inside the linear part.
                 var a = Attr.Float(node, "alpha", 0.2f);
-                var b = Attr.Float(node, "beta", 0.5f);
-                var z = e.Node("Add", [e.Node("Mul", [x, e.Scalar(a)], "hs_ax"), e.Scalar(b)], "hs_z");
-                var linear = e.Node("And", [e.Node("Greater", [z, e.Scalar(0)], "hs_gt"), e.Node("Less", [z, e.Scalar(1)], "hs_lt")], "hs_in");
-                yield return (0, e.Node("Mul", [dY, e.Node("Mul", [e.Node("Cast", [linear], "hs_inf", GraphEmitter.Int("to", 1)), e.Scalar(a)], "hs_slope")], "dhardsigmoid"));
+                // The linear part is where the output is strictly between 0 and 1: read from the forward's output, 4 passes
+                // over the tensor instead of 8 recomputing αx + β (hard-swish as x·HardSigmoid(x) runs this at full size).
+                var gate = node.Output[0];
+                var linear = e.Node("And", [e.Node("Greater", [gate, e.Scalar(0)], "hs_gt"), e.Node("Less", [gate, e.Scalar(1)], "hs_lt")], "hs_in");
+                yield return (0, e.Node("Where", [linear, e.Node("Mul", [dY, e.Scalar(a)], "hs_slope"), e.Scalar(0)], "dhardsigmoid"));
                 break;
             }
 
@@ -173,7 +174,8 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
                 var shape = e.ShapeOf(x);
                 var spatial = e.Node("Slice", [shape, e.Longs("s2", 2), e.Longs("send", long.MaxValue)], "gap_spatial");
                 var count = e.Node("Cast", [e.Node("ReduceProd", [spatial], "gap_count", GraphEmitter.Int("keepdims", 0))], "gap_countf", GraphEmitter.Int("to", 1));
-                yield return (0, e.Node("Div", [e.Node("Expand", [dY, shape], "gap_expand"), count], "dgap"));
+                // Divided at [N, C, 1, 1] before the Expand to full size: one full-size pass instead of two.
+                yield return (0, e.Node("Expand", [e.Node("Div", [dY, count], "gap_mean"), shape], "dgap"));
                 break;
             case "Add":
             case "Sub":
