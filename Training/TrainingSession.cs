@@ -113,6 +113,14 @@ public sealed partial class TrainingSession : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// The session options this session's prefix and step run with (device resolved, intra-op threads explicit, no
+    /// spinning; a profiling prefix gets <paramref name="part"/> appended), for another session that must run alike —
+    /// <c>bench train</c> times inference forwards with them to put the step's cost in proportion.
+    /// </summary>
+    /// <param name="part">Appended to the profiling prefix (<c>PREFIX_part</c>), when profiling.</param>
+    public SessionOptions PartOptions(string part) => ForPart(partOptions, part);
+
     private static SessionOptions? ForDevice(SessionOptions? options, ExecutionDevice device)
     {
         if (options is null || (options.Device == device && device.Kind == DeviceKind.Cpu))

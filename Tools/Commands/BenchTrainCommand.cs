@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using OnnxCnn.Cli.Internal;
@@ -30,13 +29,14 @@ internal static class BenchTrainCommand
         var classes = new Option<int>("--classes") { Description = "classes of the new head", Required = true };
         var trainable = OptionParsers.Globs("--trainable", "comma-separated node or parameter name globs, e.g. /layer4/*,/fc/*");
         trainable.Required = true;
-        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
-        var steps = new Option<int>("--steps") { Description = "timed steps (after one warm-up step)", DefaultValueFactory = _ => 5 };
+        var batch = AtLeastOne("--batch", "batch size", 32);
+        var steps = AtLeastOne("--steps", "timed steps per round (after one warm-up step)", 5);
+        var rounds = AtLeastOne("--rounds", "interleaved rounds of steps and inference forwards (medians are reported)", 5);
         var size = OptionParsers.Size("--input-size", "HxW (default: the model's)");
-        var json = new Option<bool>("--json") { Description = "print {\"imagesPerSecond\": …} only" };
+        var json = new Option<bool>("--json") { Description = "print JSON only: imagesPerSecond, stepMs, forwardMs, efficiency, rounds, cpu, …" };
         var noOverlap = new Option<bool>("--no-overlap") { Description = "run the frozen prefix and the step one after the other (default: the next batch's prefix runs while the current step trains, as finetune does)" };
         var session = new SessionArgs();
-        var command = new Command("train", "Measure fine-tuning steps per second (SGD with momentum, synthetic data).") { model, classes, trainable, batch, steps, size, json, noOverlap };
+        var command = new Command("train", "Measure fine-tuning steps per second (SGD with momentum, synthetic data) and their cost against the same run's inference forwards.") { model, classes, trainable, batch, steps, rounds, size, json, noOverlap };
         session.AddTo(command);
         command.SetAction(r =>
         {
@@ -73,48 +73,72 @@ internal static class BenchTrainCommand
             }
 
             using var y = Tensor<long>.FromSpan(Enumerable.Range(0, b).Select(i => (long)(i % r.GetValue(classes))).ToArray(), b);
-            training.Step(x, y, 0.01f);
-            var n = r.GetValue(steps);
-            var overlapped = training.HasPrefix && !r.GetValue(noOverlap);
-            var watch = Stopwatch.StartNew();
-            TimedSteps(training, x, y, n, overlapped);
-            var rate = b * n / watch.Elapsed.TotalSeconds;
-            if (r.GetValue(json))
-            {
-                context.Out.WriteLine(JsonSerializer.Serialize(new { imagesPerSecond = Math.Round(rate, 2), batch = b, steps = n, parameters = training.Graph.Parameters.Count, boundary = training.Graph.Input, overlapped }, JsonOutput.Options));
-            }
-            else
-            {
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rate:F1} images/s training ({training.Graph.Parameters.Count} parameter tensors after '{training.Graph.Input}', batch {b}, {n} steps{(overlapped ? ", prefix of the next batch overlapped" : "")})"));
-            }
-
+            using var benchmark = new TrainBenchmark(training, x, y, r.GetValue(steps), !r.GetValue(noOverlap));
+            benchmark.WarmUp();
+            var measured = Enumerable.Range(0, r.GetValue(rounds)).Select(_ => benchmark.Round()).ToList();
+            Report(context, training, benchmark, measured, b, r.GetValue(steps), r.GetValue(json));
             return 0;
         });
         return command;
     }
 
-    /// <summary>The timed steps; overlapped, the next batch's prefix runs while the current step trains, as finetune does.</summary>
-    private static void TimedSteps(TrainingSession training, Tensor<float> x, Tensor<long> y, int n, bool overlapped)
+    private static Option<int> AtLeastOne(string name, string description, int defaultValue)
     {
-        if (!overlapped)
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
         {
-            for (var i = 0; i < n; i++)
+            // A token that is not a number already has the parser's own error; only a parsed count is checked here.
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value < 1)
             {
-                training.Step(x, y, 0.01f);
+                r.AddError($"{name} must be at least 1, got {value}.");
             }
+        });
+        return option;
+    }
 
+    /// <summary>Medians over the rounds (the efficiency as the median of each round's own ratio), in text or JSON.</summary>
+    private static void Report(CliContext context, TrainingSession training, TrainBenchmark benchmark, List<TrainRound> rounds, int batch, int steps, bool json)
+    {
+        var stepMs = TrainBenchmark.Median(rounds.Select(m => m.StepMs));
+        var fullMs = TrainBenchmark.Median(rounds.Select(m => m.FullForwardMs));
+        var trainableMs = TrainBenchmark.Median(rounds.Select(m => m.TrainableForwardMs));
+        var efficiency = TrainBenchmark.Median(rounds.Select(m => m.Efficiency));
+        var rate = batch * 1000 / stepMs;
+        var cpu = CpuInfo.Read();
+        var threads = training.PartOptions("threads").IntraOpThreads;
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                imagesPerSecond = Math.Round(rate, 2),
+                stepMs = Math.Round(stepMs, 4),
+                forwardMs = new { full = Math.Round(fullMs, 4), trainable = Math.Round(trainableMs, 4) },
+                idealStepMs = Math.Round(fullMs + (2 * trainableMs), 4),
+                efficiency = Math.Round(efficiency, 4),
+                batch,
+                steps,
+                rounds = rounds.Select(m => new
+                {
+                    stepMs = Math.Round(m.StepMs, 4),
+                    fullForwardMs = Math.Round(m.FullForwardMs, 4),
+                    trainableForwardMs = Math.Round(m.TrainableForwardMs, 4),
+                    efficiency = Math.Round(m.Efficiency, 4),
+                }),
+                parameters = training.Graph.Parameters.Count,
+                boundary = training.Graph.Input,
+                overlapped = benchmark.Overlapped,
+                device = training.Device.ToString(),
+                intraOpThreads = threads,
+                cpu = new { model = cpu.Model, logicalCores = cpu.LogicalCores, flags = cpu.Flags, dotnetIntrinsics = cpu.Intrinsics },
+            }, JsonOutput.Options));
             return;
         }
 
-        var features = training.Features(x);
-        for (var i = 0; i < n; i++)
-        {
-            var next = i + 1 < n ? Task.Run(() => training.Features(x)) : null;
-            training.StepOnFeatures(features, y, 0.01f);
-            features.Dispose();
-            features = next?.GetAwaiter().GetResult() ?? Tensor<float>.Create(1);
-        }
-
-        features.Dispose();
+        var o = context.Out;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{rate:F1} images/s training ({training.Graph.Parameters.Count} parameter tensors after '{training.Graph.Input}', batch {batch}, {rounds.Count} rounds of {steps} steps{(benchmark.Overlapped ? ", prefix of the next batch overlapped" : "")})"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {stepMs:F1} ms; inference forward {fullMs:F1} ms whole model, {trainableMs:F1} ms trainable part; efficiency {efficiency:F3} (whole + 2 × trainable = {fullMs + (2 * trainableMs):F1} ms over the step; medians of interleaved rounds)"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{cpu.Describe()}; ONNX Runtime intra-op threads {threads}"));
     }
 }

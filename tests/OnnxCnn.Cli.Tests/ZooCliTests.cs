@@ -51,16 +51,3 @@ public class ZooCliTests
         Assert.DoesNotContain("(Parameter", stderr);
     }
 }
-
-public class BenchTrainCliTests
-{
-    [Fact]
-    public void BenchTrain_SmallCnn_ReportsThroughput()
-    {
-        var (code, stdout, stderr) = Cli.Run("bench", "train", RepoPaths.Fixture("training", "small_cnn", "model.onnx"), "--classes", "4", "--trainable", "/conv2/*", "--batch", "4", "--steps", "2", "--json");
-        Assert.True(code == 0, stderr);
-        using var doc = JsonDocument.Parse(stdout);
-        Assert.True(doc.RootElement.GetProperty("imagesPerSecond").GetDouble() > 0);
-        Assert.Equal(4, doc.RootElement.GetProperty("parameters").GetInt32());
-    }
-}
