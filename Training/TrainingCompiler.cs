@@ -103,6 +103,13 @@ public static class TrainingCompiler
 
             // The eval graph: the same suffix forward (BN inference mode, dropout off), parameters as inputs.
             eval = step.Clone();
+
+            // Frozen BN statistics: each Conv → BN pair becomes one Conv with per-channel folded weights (BatchNormFolding).
+            if (spec.BatchNorm == BatchNormMode.Frozen)
+            {
+                BatchNormFolding.Fold(g, emitter);
+            }
+
             shapes = ShapeInference.Infer(step);
             region = new OnnxGraph(g).TopologicalOrder();
             rules = new BackwardRules(emitter, shapes);
