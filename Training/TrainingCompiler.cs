@@ -113,6 +113,7 @@ public static class TrainingCompiler
             shapes = ShapeInference.Infer(step);
             region = new OnnxGraph(g).TopologicalOrder();
             rules = new BackwardRules(emitter, shapes);
+            rules.UseHardSwishPairs(g);
         }
 
         public TrainingGraph Emit(OnnxModel clean, OnnxModel? prefix, string boundary)

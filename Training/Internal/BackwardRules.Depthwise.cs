@@ -29,7 +29,6 @@ internal sealed partial class BackwardRules
         var taps = new List<string>();
         var rowSlices = new Dictionary<(long, long), string>();
         string? zeros = null;
-        var reduce = e.Longs("dwd_r", 0, 2, 3);
         for (var i = 0; i < rows.Kernel; i++)
         {
             var (from, to) = InsideOutputs(rows, i);
@@ -53,7 +52,7 @@ internal sealed partial class BackwardRules
                         : e.Node("Slice", [dY, e.Longs("dwd_ys", from), e.Longs("dwd_ye", to), e.Longs("dwd_yaxes", 2)], "dwd_dyrows");
                 }
 
-                var sum = e.Node("ReduceSum", [e.Node("Mul", [g, tap], "dwd_mul"), reduce], "dwd_sum", GraphEmitter.Int("keepdims", 0));
+                var sum = ChannelSum(e.Node("Mul", [g, tap], "dwd_mul"), "dwd_sum");
                 taps.Add(e.Node("Unsqueeze", [sum, e.Longs("dwd_un", 1)], "dwd_col"));
             }
         }

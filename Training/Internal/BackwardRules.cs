@@ -189,6 +189,15 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
                 }
 
                 break;
+            case "Mul" when hardSwishGates.TryGetValue(node.Output[0], out var gate):
+                // x·HardSigmoid(x): the whole gradient goes to x in one slope; the gate gets none of its own.
+                var operand = node.Input[0] == gate.Input[0] ? 0 : 1;
+                if (wanted(operand))
+                {
+                    yield return (operand, HardSwishPair(gate, dY));
+                }
+
+                break;
             case "Mul":
                 for (var i = 0; i < 2; i++)
                 {
