@@ -8,6 +8,7 @@ public class SummaryTests
     [InlineData("torchvision_style")]
     [InlineData("keras_nhwc")]
     [InlineData("paddle_style")]
+    [InlineData("ppocr_cls")]
     public void Summary_RealWorldGraph_TotalsEqualIndependentCount(string fixture)
     {
         var reference = Fixtures.Reference(fixture);
@@ -28,6 +29,7 @@ public class SummaryTests
     [InlineData("torchvision_style")]
     [InlineData("keras_nhwc")]
     [InlineData("paddle_style")]
+    [InlineData("ppocr_cls")]
     public void ShapeInference_RealWorldGraph_MatchesOnnxAndExecution(string fixture)
     {
         var reference = Fixtures.Reference(fixture);
