@@ -129,17 +129,18 @@ internal sealed partial class BackwardRules
         return e.Node("Transpose", [rotated], "dx_wt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
     }
 
-    /// <summary>
-    /// The operands of dW for an ungrouped Conv: dY as M×(N·Ho·Wo), and per kernel tap the strided slice of X
-    /// (transposed to C×N×H×W and padded once) that the tap multiplied, as C×N×Ho×Wo.
-    /// </summary>
-    private (string DY2, List<string> Slices) WeightGradientOperands(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
+    /// <summary>A NCHW tensor as C×N×H×W, zero-padded on its spatial axes by [top, left, bottom, right] (no Pad when all are 0).</summary>
+    private string ChannelMajorPadded(string nchw, long[] pads, string hint)
     {
-        var xt = e.Node("Transpose", [node.Input[0]], "dw_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3));
-        var padded = pads.Any(p => p != 0)
-            ? e.Node("Pad", [xt, e.Longs("dw_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], "dw_xpad")
-            : xt;
-        var dy2 = e.Node("Reshape", [e.Node("Transpose", [dY], "dw_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dw_dy2", 0, -1)], "dw_dy2d");
+        var transposed = e.Node("Transpose", [nchw], hint + "_t", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+        return pads.Any(p => p != 0)
+            ? e.Node("Pad", [transposed, e.Longs(hint + "_pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])], hint + "_pad")
+            : transposed;
+    }
+
+    /// <summary>Per kernel tap (row-major), the strided window of a padded C×N×H×W tensor that the tap multiplies: C×N×Ho×Wo each.</summary>
+    private List<string> TapSlices(string padded, long[] k, long[] strides, long[] dilations, long ho, long wo, string hint)
+    {
         var slices = new List<string>();
         for (var i = 0; i < k[0]; i++)
         {
@@ -147,12 +148,32 @@ internal sealed partial class BackwardRules
             {
                 var top = i * dilations[0];
                 var left = j * dilations[1];
-                slices.Add(e.Node("Slice", [padded, e.Longs("dw_s", top, left), e.Longs("dw_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
-                    e.Longs("dw_axes", 2, 3), e.Longs("dw_steps", strides[0], strides[1])], "dw_tap"));
+                slices.Add(e.Node("Slice", [padded, e.Longs(hint + "_s", top, left), e.Longs(hint + "_e", top + ((ho - 1) * strides[0]) + 1, left + ((wo - 1) * strides[1]) + 1),
+                    e.Longs(hint + "_axes", 2, 3), e.Longs(hint + "_steps", strides[0], strides[1])], hint + "_tap"));
             }
         }
 
-        return (dy2, slices);
+        return slices;
+    }
+
+    /// <summary>The taps' slices stacked into the im2col matrix [C·kh·kw, N·Ho·Wo], rows in (channel, tap) order.</summary>
+    private string Columns(List<string> slices, long channels, string hint)
+    {
+        var column = e.Longs(hint + "_col1", 0, 1, -1);
+        var rows = slices.Select(slice => e.Node("Reshape", [slice, column], hint + "_x3d")).ToList();
+        var stacked = rows.Count == 1 ? rows[0] : e.Node("Concat", rows, hint + "_im2col", GraphEmitter.Int("axis", 1));
+        return e.Node("Reshape", [stacked, e.Longs(hint + "_col2", channels * slices.Count, -1)], hint + "_cols");
+    }
+
+    /// <summary>
+    /// The operands of dW for an ungrouped Conv: dY as M×(N·Ho·Wo), and per kernel tap the strided slice of X
+    /// (transposed to C×N×H×W and padded once) that the tap multiplied.
+    /// </summary>
+    private (string DY2, List<string> Slices) WeightGradientOperands(NodeProto node, string dY, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
+    {
+        var padded = ChannelMajorPadded(node.Input[0], pads, "dw_x");
+        var dy2 = e.Node("Reshape", [e.Node("Transpose", [dY], "dw_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dw_dy2", 0, -1)], "dw_dy2d");
+        return (dy2, TapSlices(padded, k, strides, dilations, ho, wo, "dw"));
     }
 
     /// <summary>
@@ -176,10 +197,7 @@ internal sealed partial class BackwardRules
     private string WeightGradientByColumns(NodeProto node, string dY, long channels, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
     {
         var (dy2, slices) = WeightGradientOperands(node, dY, k, strides, dilations, pads, ho, wo);
-        var column = e.Longs("dw_col1", 0, 1, -1);
-        var rows = slices.Select(slice => e.Node("Reshape", [slice, column], "dw_x3d")).ToList();
-        var columns = rows.Count == 1 ? rows[0] : e.Node("Concat", rows, "dw_im2col", GraphEmitter.Int("axis", 1));
-        var matrix = e.Node("Reshape", [columns, e.Longs("dw_col2", channels * k[0] * k[1], -1)], "dw_cols");
+        var matrix = Columns(slices, channels, "dw");
         var gradient = e.Node("Gemm", [dy2, matrix], "dw_gemm", GraphEmitter.Int("transB", 1));
         return e.Node("Reshape", [gradient, e.Longs("dw_shape", 0, channels, k[0], k[1])], "dconv_w");
     }
