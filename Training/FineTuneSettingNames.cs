@@ -22,6 +22,9 @@ public sealed record FineTuneSettingNames
     /// <summary>K-fold cross-validation.</summary>
     public string KFold { get; init; } = "K-fold cross-validation";
 
+    /// <summary>K, the number of folds of a K-fold cross-validation.</summary>
+    public string Folds { get; init; } = "the fold count";
+
     /// <summary>The two-stage recipe.</summary>
     public string TwoStage { get; init; } = "the two-stage recipe";
 

@@ -149,8 +149,9 @@ public class FineTuneWorkflowCliTests
         var context = new CliContext(console, stdout, new StringWriter());
         await FineTuneView.RunAsync(context, folds: 0, epochs: 2, view =>
         {
-            view.Report(new Training.FineTuneProgress(1, 0, 1, 2, 3, 5, 12, 0.5, 0.75, 123.4, TimeSpan.FromSeconds(75)));
-            view.Epoch(new Training.EpochResult(1, 0.45, 0.8, 0.4, 0.9, 0.01, 2.5));
+            var step = new Training.FineTuneProgress(1, 0, 1, 2, 3, 5, 12, 0.5, 0.75, 123.4, TimeSpan.FromSeconds(75));
+            view.Report(step);
+            view.Report(step with { Remaining = TimeSpan.Zero, Completed = new Training.EpochResult(1, 0.45, 0.8, 0.4, 0.9, 0.01, 2.5) });
             return Task.CompletedTask;
         }, twoStage: false);
         var text = stdout.ToString();
