@@ -29,6 +29,17 @@ public static partial class FineTuner
         FineTuneExecution? execution = null, CancellationToken cancellationToken = default) =>
         FineTunePlan.Create(model, data, options, k).CrossValidateAsync(outputDirectory, execution, cancellationToken);
 
+    /// <summary>
+    /// The files a run with <see cref="FineTuneOptions.StepLog"/> = <paramref name="stepLog"/> writes its
+    /// step log to: the path itself, or with <paramref name="kFold"/> one file per fold
+    /// (<c>steps.csv</c> → <c>steps.fold-1.csv</c>, …).
+    /// </summary>
+    public static IReadOnlyList<string> StepLogPaths(string stepLog, int? kFold) =>
+        kFold is { } k ? [.. Enumerable.Range(1, k).Select(f => FoldStepLog(stepLog, f))] : [stepLog];
+
+    private static string FoldStepLog(string stepLog, int fold) =>
+        Path.Combine(Path.GetDirectoryName(stepLog) ?? "", $"{Path.GetFileNameWithoutExtension(stepLog)}.fold-{fold}{Path.GetExtension(stepLog)}");
+
     internal static async Task<CrossValidationResult> CrossValidateValidatedAsync(FineTunePlan plan, int k, string outputDirectory,
         FineTuneExecution? execution, CancellationToken cancellationToken)
     {
@@ -52,8 +63,7 @@ public static partial class FineTuner
                 Split = (folds.Where((_, i) => i != f).SelectMany(x => x).Order().ToArray(), folds[f]),
                 Fold = f + 1,
                 Resume = options.Resume && Directory.Exists(dir) && Directory.EnumerateFiles(dir, "checkpoint.onnx", SearchOption.AllDirectories).Any(),
-                StepLog = options.StepLog is null ? null
-                    : Path.Combine(Path.GetDirectoryName(options.StepLog) ?? "", $"{Path.GetFileNameWithoutExtension(options.StepLog)}.fold-{f + 1}{Path.GetExtension(options.StepLog)}"),
+                StepLog = options.StepLog is null ? null : FoldStepLog(options.StepLog, f + 1),
             };
             var outcome = await RunValidatedAsync(model, data, options, fold, cancellationToken).ConfigureAwait(false);
             var metrics = outcome.Validation?.Metrics ?? throw new InvalidOperationException($"fold {f + 1} has no validation samples.");

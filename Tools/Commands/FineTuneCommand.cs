@@ -50,6 +50,15 @@ internal static class FineTuneCommand
             var options = inputs.Apply(r, Settings(a, r, dataset));
             var data = inputs.Data(r, dataset, explicitSplit);
             options = workflow.Apply(r, options, explicitValidation: explicitSplit);
+            if (options.StepLog is { } stepLog && !r.GetValue(a.Resume))
+            {
+                // A resumed run continues its step log; any other run would start it afresh.
+                foreach (var path in FineTuner.StepLogPaths(stepLog, workflow.Folds(r)))
+                {
+                    OutputFiles.RequireWritable(path, "--log-steps", r.GetValue(a.Overwrite));
+                }
+            }
+
             var onnx = GraphFiles.Load(r.GetValue(a.Model)!);
             FineTunePlan plan;
             try

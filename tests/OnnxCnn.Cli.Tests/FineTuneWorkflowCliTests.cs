@@ -114,6 +114,36 @@ public class FineTuneWorkflowCliTests
         Assert.All(epochs, l => Assert.Matches(@"^epoch \d/2: loss \d+\.\d{4}, accuracy .*\(\d+\.\d s, \d+ images/s\)$", l));
     }
 
+    [Fact]
+    public void LogSteps_ExistingLog_RefusedBeforeAnyWork_UnlessOverwrite()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 2);
+        var log = dir.File("steps.csv");
+        File.WriteAllText(log, "an earlier run's log\n");
+        var (code, stdout, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--val-split", "0", "--log-steps", log));
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --log-steps '{log}' already exists; pass --overwrite to replace it.", stderr.Trim());
+        Assert.Equal("an earlier run's log\n", File.ReadAllText(log));
+        Assert.False(Directory.Exists(dir.File("run")), stdout);
+
+        (code, stdout, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--val-split", "0", "--log-steps", log, "--overwrite"));
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal("step,loss", File.ReadLines(log).First());
+    }
+
+    [Fact]
+    public void LogSteps_KFoldWithAnExistingFoldLog_NamesThatFile()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 3);
+        File.WriteAllText(dir.File("steps.fold-2.csv"), "x\n");
+        var (code, _, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--kfold", "3", "--log-steps", dir.File("steps.csv")));
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --log-steps '{dir.File("steps.fold-2.csv")}' already exists; pass --overwrite to replace it.", stderr.Trim());
+        Assert.False(File.Exists(dir.File("steps.fold-1.csv")));
+    }
+
     [Theory]
     [InlineData("cpu")]
     [InlineData("auto")]
