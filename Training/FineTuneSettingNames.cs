@@ -13,6 +13,15 @@ public sealed record FineTuneSettingNames
     /// <summary>The new head's dropout.</summary>
     public string Dropout { get; init; } = "dropout";
 
+    /// <summary>The new head's hidden layers.</summary>
+    public string Hidden { get; init; } = "hidden";
+
+    /// <summary>Keeping the model's own classifier head.</summary>
+    public string KeepHead { get; init; } = "the model's own head (no new head)";
+
+    /// <summary>The training mode that runs every image through the whole network each epoch.</summary>
+    public string EndToEndMode { get; init; } = "TrainingMode.EndToEnd";
+
     /// <summary>The binary loss.</summary>
     public string BinaryLoss { get; init; } = "binary cross-entropy";
 

@@ -95,12 +95,12 @@ public static partial class FineTuner
 
         if (options.Dropout > 0 && options.NewHeadClasses is null)
         {
-            throw new ArgumentException("dropout belongs to a new head (before its classifier, or after each --hidden layer); it cannot be used with --keep-head.");
+            throw new ArgumentException($"dropout belongs to a new head (before its classifier, or after each {n.Hidden} layer); it cannot be used with {n.KeepHead}.");
         }
 
         if (options.Mode == TrainingMode.FeatureCache && options.Augment is not null)
         {
-            throw new ArgumentException("feature-cache mode needs the same input every epoch; augmentation changes it (use end-to-end).");
+            throw new ArgumentException($"feature-cache mode needs the same input every epoch; augmentation changes it (use {n.EndToEndMode}).");
         }
 
         if (options.CacheMemoryBytes < 0)

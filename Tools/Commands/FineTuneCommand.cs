@@ -14,6 +14,9 @@ internal static class FineTuneCommand
     internal static readonly FineTuneSettingNames Names = new()
     {
         Dropout = "--dropout",
+        Hidden = "--hidden",
+        KeepHead = "--keep-head",
+        EndToEndMode = "end-to-end",
         BinaryLoss = "--loss bce",
         SeparateValidation = "--val",
         KFold = "--kfold",

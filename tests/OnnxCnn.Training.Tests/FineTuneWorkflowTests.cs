@@ -270,4 +270,20 @@ public class FineTuneWorkflowTests
         Assert.Equal("--kfold 5 needs at least 5 images; the data has 4.", cli.Message);
         Assert.Null(FineTunePlan.Create(TinyResNet, data, Options()).KFold);
     }
+
+    [Fact]
+    public void Validate_HeadAndModeRules_WordedWithTheCallersNames()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir, 2);
+        var keepHead = Options() with { NewHeadClasses = null, Dropout = 0.5f };
+        var cache = Options() with { Mode = TrainingMode.FeatureCache, Augment = AugmentSpec.Parse("hflip") };
+        Assert.Equal("dropout belongs to a new head (before its classifier, or after each hidden layer); it cannot be used with the model's own head (no new head).",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, keepHead)).Message);
+        Assert.Equal("feature-cache mode needs the same input every epoch; augmentation changes it (use TrainingMode.EndToEnd).",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, cache)).Message);
+        var cli = new FineTuneSettingNames { Hidden = "--hidden", KeepHead = "--keep-head", EndToEndMode = "end-to-end" };
+        Assert.EndsWith("after each --hidden layer); it cannot be used with --keep-head.",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, keepHead, null, cli)).Message);
+    }
 }
