@@ -86,4 +86,33 @@ public class ConvFormulationGradientTests
         CheckAll(model, size, ["conv.w"], inputShape: [2, 3, size, size], every: 2, fractionOfLargest: 5e-3);
         CheckAll(model, size, ["scale"], inputShape: [2, 3, size, size], every: 389, fractionOfLargest: 5e-3, floor: 3e-5);
     }
+
+    /// <summary>
+    /// The step graph's forward Conv rewritten to one Gemm over X's columns (strided, dilated, asymmetric pads, bias)
+    /// gives the eval graph's logits — the eval graph keeps ORT's Conv — before the update changes anything.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 3, new long[] { 1, 1, 1, 1 }, 1, 1)]
+    [InlineData(3, 2, new long[] { 2, 0, 1, 1 }, 1, 2)]
+    [InlineData(3, 3, new long[] { 2, 2, 2, 2 }, 2, 1)]
+    public void ColumnsForward_LogitsEqualEvalGraphsConv(long kh, long kw, long[] pads, long dilation, long stride)
+    {
+        const int size = 9;
+        var model = Model(2, size, kh, kw, pads, dilation, stride);
+        var nodes = StepNodes(model);
+        Assert.DoesNotContain(nodes, n => n.OpType == "Conv" && n.Input.Contains("conv.w"));
+        Assert.Contains(nodes, n => n.Name.StartsWith("/train/fw_gemm/", StringComparison.Ordinal));
+        using var session = TrainingSession.Create(model, new TrainingSpec { Trainable = ["*"] });
+        using var x = OnnxCnn.Runtime.Tensor<float>.FromSpan(Random(3 * 2 * size * size, 95), 3, 2, size, size);
+        using var y = OnnxCnn.Runtime.Tensor<long>.FromSpan([0L, 1, 2], 3);
+        var evaluated = session.EvaluateOnFeatures(x, y);
+        var stepped = session.Step(x, y, 0.1f);
+        Assert.Equal(evaluated.Loss, stepped.Loss, 5);
+        var expected = evaluated.Logits.ToArray();
+        var actual = stepped.Logits.ToArray();
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"logit {i}: eval {expected[i]}, step {actual[i]}");
+        }
+    }
 }
