@@ -121,6 +121,7 @@ public static class TrainingCompiler
             AddMaxPoolIndices();
             UseBatchStatistics();
             UseDropoutMasks();
+            UseColumnConvs();
 
             // Loss (softmax cross-entropy or sigmoid BCE), mean over the batch, and its gradient in closed form.
             g.Input.Add(ShapeInference.ToValueInfo(TrainingGraph.LabelsInput, new TensorShape((int)TensorProto.Types.DataType.Int64, [Dim.Sym("batch")])));
@@ -177,6 +178,20 @@ public static class TrainingCompiler
                     updated[statistic] = newValue;
                     running.Add(statistic);
                 }
+            }
+        }
+
+        /// <summary>
+        /// Forward Convs whose weight trains run as one Gemm over X's im2col matrix, which their dW reuses
+        /// (BackwardRules.UseColumns). Measured on ResNet-18 layer4 + head, batch 32, 2 cores nearly idle, 11 interleaved
+        /// rounds: the step graph 228 vs 255 ms (median per-round ratio 0.89).
+        /// </summary>
+        private void UseColumnConvs()
+        {
+            var trainable = parameters.ToHashSet(StringComparer.Ordinal);
+            foreach (var node in region.Where(n => n.OpType == "Conv" && n.Input.Count > 1 && trainable.Contains(n.Input[1])))
+            {
+                rules.UseColumns(node);
             }
         }
 

@@ -79,17 +79,62 @@ internal sealed partial class BackwardRules
         }
     }
 
+    /// <summary>The im2col matrices of X built by forward Convs rewritten to one Gemm, by the Conv's output: dW reuses them.</summary>
+    private readonly Dictionary<string, string> forwardColumns = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Rewrites an ungrouped forward Conv whose weight trains into one Gemm over X's im2col matrix (when that matrix is
+    /// within <see cref="MaxColumnsPerSample"/>), which dW then reuses. ORT's Conv with a weight that is a graph input
+    /// cannot use its NCHWc kernels and runs a Gemm per image with Ho·Wo columns (49 at ResNet's layer4). The node
+    /// object stays in the caller's order list for the backward pass; its replacement produces the same output.
+    /// </summary>
+    public void UseColumns(NodeProto node)
+    {
+        var x = shapes[node.Input[0]];
+        var w = shapes[node.Input[1]];
+        var y = shapes[node.Output[0]];
+        if (Attr.Int(node, "group", 1) != 1 || Attr.String(node, "auto_pad", "NOTSET") is not ("NOTSET" or "VALID")
+            || x.Dims is not { Length: 4 } || w.Dims is not { Length: 4 } || !w.IsFullyKnown || y.Dims is not { Length: 4 } || !y.Dims[2].IsKnown || !y.Dims[3].IsKnown)
+        {
+            return;
+        }
+
+        var channels = w.Dims[1].Value;
+        var k = new[] { w.Dims[2].Value, w.Dims[3].Value };
+        var (ho, wo) = (y.Dims[2].Value, y.Dims[3].Value);
+        if (channels * k[0] * k[1] * ho * wo > MaxColumnsPerSample)
+        {
+            return;
+        }
+
+        var pads = Attr.Ints(node, "pads") is { Length: 4 } p ? p : new long[4];
+        var index = e.Graph.Node.IndexOf(node);
+        var before = e.Graph.Node.Count;
+        var columns = Columns(TapSlices(ChannelMajorPadded(node.Input[0], pads, "fw_x"), k, Ints(node, "strides", 1), Ints(node, "dilations", 1), ho, wo, "fw"), channels, "fw");
+        var product = e.Node("MatMul", [e.Node("Reshape", [node.Input[1], e.Longs("fw_w2", 0, -1)], "fw_w2d"), columns], "fw_gemm");
+        var output = e.Node("Transpose", [e.Node("Reshape", [product, e.Longs("fw_cnhw", 0, -1, ho, wo)], "fw_cnhw")], "fw_y", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+        if (node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            output = e.Node("Add", [output, e.Node("Reshape", [node.Input[2], e.Longs("fw_b4", 1, -1, 1, 1)], "fw_b4d")], "fw_yb");
+        }
+
+        e.ReplaceNode(node, index, before, output);
+        forwardColumns[node.Output[0]] = columns;
+    }
+
     /// <summary>
     /// The largest im2col matrix per sample (floats: C·kh·kw·Ho·Wo) for which dW is one Gemm over it rather than one Gemm
-    /// per kernel tap: 2 MB, which takes in ResNet's layer3 and layer4 at 224² (1.8 and 0.9 MB). Measured at layer4's
-    /// shape (512→512, 3×3, 7×7, batch 32, 2 cores, interleaved, median): the step 0.83× of the per-tap form's; the
-    /// matrix is kh·kw times the input, so larger feature maps keep the per-tap Gemms, whose slices are freed tap by tap.
+    /// per kernel tap, and dX one Gemm over dY's (M·kh·kw·H·W) rather than a Conv: 2 MB, which takes in ResNet's layer3
+    /// and layer4 at 224² (1.8 and 0.9 MB). Measured at layer4's shape (512→512, 3×3, 7×7, batch 32, 2 cores,
+    /// interleaved, median): the step 0.83× of the per-tap form's. The matrix is kh·kw times its source, so larger
+    /// feature maps keep the per-tap Gemms (their slices are freed tap by tap) and the Conv.
     /// </summary>
     private const long MaxColumnsPerSample = 512 * 1024;
 
     /// <summary>
-    /// dX of a stride-1, ungrouped Conv as a Conv: dY convolved with the weight's channels swapped and kernels rotated,
-    /// padded by d·(k−1) − p on each side (null when a pad exceeds d·(k−1)). Measured on ResNet-18 layer4 (batch 32,
+    /// dX of a stride-1, ungrouped Conv as a correlation of dY with the weight's channels swapped and kernels rotated,
+    /// padded by d·(k−1) − p on each side (null when a pad exceeds d·(k−1)): one Gemm over dY's im2col matrix within
+    /// <see cref="MaxColumnsPerSample"/>, a Conv beyond it. Measured on ResNet-18 layer4 (batch 32,
     /// 2 cores, interleaved, median): the step 0.81× of the ConvTranspose form's, whose CPU kernel runs a Gemm per image
     /// into columns and then col2im.
     /// </summary>
@@ -108,6 +153,20 @@ internal sealed partial class BackwardRules
         }
 
         var flipped = SwappedFlippedKernel(node.Input[1], k);
+        var filters = shapes[node.Input[1]].Dims![0].Value;
+        var (h, w) = (shapes[node.Input[0]].Dims![2].Value, shapes[node.Input[0]].Dims![3].Value);
+        if (filters * k[0] * k[1] * h * w <= MaxColumnsPerSample)
+        {
+            // One Gemm, the rotated kernels [C, M·kh·kw] times the im2col matrix of dY padded by the flipped pads: ORT's
+            // Conv with a weight that is not a constant runs a Gemm per image (N = Ho·Wo, 49 columns at layer4) where this
+            // is one Gemm over N·H·W columns. Measured in the ResNet-18 layer4 step (batch 32, 2 shared cores, three
+            // interleaved A/B runs of 9–11 rounds): 0.95, 0.98, 0.97× the Conv form's step time.
+            var columns = Columns(TapSlices(ChannelMajorPadded(dY, flippedPads, "dx_dy"), k, [1, 1], dilations, h, w, "dx"), filters, "dx");
+            var kernel = e.Node("Reshape", [flipped, e.Longs("dx_w2", 0, -1)], "dx_w2d");
+            var channelMajor = e.Node("Reshape", [e.Node("MatMul", [kernel, columns], "dx_gemm"), e.Longs("dx_cnhw", 0, -1, h, w)], "dx_cnhw");
+            return e.Node("Transpose", [channelMajor], "dconv_x", GraphEmitter.Ints("perm", 1, 0, 2, 3));
+        }
+
         return e.Node("Conv", [dY, flipped], "dconv_x", GraphEmitter.Ints("pads", flippedPads), GraphEmitter.Ints("dilations", dilations), GraphEmitter.Ints("kernel_shape", k));
     }
 
@@ -207,8 +266,18 @@ internal sealed partial class BackwardRules
     /// </summary>
     private string WeightGradientByColumns(NodeProto node, string dY, long channels, long[] k, long[] strides, long[] dilations, long[] pads, long ho, long wo)
     {
-        var (dy2, slices) = WeightGradientOperands(node, dY, k, strides, dilations, pads, ho, wo);
-        var matrix = Columns(slices, channels, "dw");
+        string dy2, matrix;
+        if (forwardColumns.TryGetValue(node.Output[0], out var built))
+        {
+            dy2 = e.Node("Reshape", [e.Node("Transpose", [dY], "dw_dyt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dw_dy2", 0, -1)], "dw_dy2d");
+            matrix = built;
+        }
+        else
+        {
+            (dy2, var slices) = WeightGradientOperands(node, dY, k, strides, dilations, pads, ho, wo);
+            matrix = Columns(slices, channels, "dw");
+        }
+
         var gradient = e.Node("Gemm", [dy2, matrix], "dw_gemm", GraphEmitter.Int("transB", 1));
         return e.Node("Reshape", [gradient, e.Longs("dw_shape", 0, channels, k[0], k[1])], "dconv_w");
     }
