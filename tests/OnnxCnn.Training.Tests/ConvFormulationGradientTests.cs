@@ -44,9 +44,11 @@ public class ConvFormulationGradientTests
     private static List<NodeProto> StepNodes(OnnxModel model) =>
         [.. TrainingCompiler.Compile(model, new TrainingSpec { Trainable = ["*"] }).Step.Graph.Node];
 
-    /// <summary>How the step graph computes the Conv's dX: "columns" (one MatMul over dY's im2col), "Conv" or "ConvTranspose".</summary>
+    /// <summary>How the step graph computes the Conv's dX: "columns" (one MatMul over dY's im2col), "pointwise" (the 1×1 rule's
+    /// Conv with Wᵀ), "Conv" or "ConvTranspose".</summary>
     private static string DataGradientForm(List<NodeProto> nodes) =>
         nodes.Any(n => n.Name.StartsWith("/train/dx_gemm/", StringComparison.Ordinal)) ? "columns"
+        : nodes.Any(n => n.Name.StartsWith("/train/dconv_x_pointwise", StringComparison.Ordinal)) ? "pointwise"
         : nodes.Any(n => n.OpType == "ConvTranspose") ? "ConvTranspose"
         : nodes.Count(n => n.OpType == "Conv") == 2 ? "Conv"
         : "none";
@@ -56,7 +58,7 @@ public class ConvFormulationGradientTests
     [InlineData(3, 2, new long[] { 2, 0, 1, 1 }, 1, 1, "columns")]
     [InlineData(3, 3, new long[] { 2, 2, 2, 2 }, 2, 1, "columns")]
     [InlineData(2, 2, new long[] { 1, 1, 0, 0 }, 1, 1, "columns")]
-    [InlineData(1, 1, new long[] { 0, 0, 0, 0 }, 1, 1, "columns")]
+    [InlineData(1, 1, new long[] { 0, 0, 0, 0 }, 1, 1, "pointwise")]
     [InlineData(1, 1, new long[] { 1, 1, 1, 1 }, 1, 1, "ConvTranspose")]
     [InlineData(3, 3, new long[] { 1, 1, 1, 1 }, 1, 2, "ConvTranspose")]
     public void Gradients_ConvDataGradient_MatchFiniteDifferences(long kh, long kw, long[] pads, long dilation, long stride, string form)
