@@ -79,19 +79,7 @@ internal static class PredictCommand
             unreadable++;
         }
 
-        if (request.Json)
-        {
-            context.Out.WriteLine(JsonSerializer.Serialize(
-                predictions.Select(p => new { file = p.File, top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }) }), JsonOutput.Options));
-        }
-        else
-        {
-            foreach (var p in predictions)
-            {
-                context.Out.WriteLine($"{p.File}: {string.Join(", ", p.Top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Label} {t.Probability:F4}")))}");
-            }
-        }
-
+        Print(context, predictions, request.Json);
         if (unreadable > 0)
         {
             context.Error.WriteLine($"error: {unreadable} of {files.Count + missing.Count} images could not be read.");
@@ -99,6 +87,22 @@ internal static class PredictCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Each image's top-k, one line per image or one JSON array.</summary>
+    private static void Print(CliContext context, List<(string File, IReadOnlyList<Prediction> Top)> predictions, bool json)
+    {
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(
+                predictions.Select(p => new { file = p.File, top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }) }), JsonOutput.Options));
+            return;
+        }
+
+        foreach (var p in predictions)
+        {
+            context.Out.WriteLine($"{p.File}: {string.Join(", ", p.Top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Label} {t.Probability:F4}")))}");
+        }
     }
 
     /// <summary>Files as given (any extension) and folders walked recursively for image files, each folder's files in ordinal path order.</summary>

@@ -26,8 +26,8 @@ internal sealed class StageBatches : IDisposable
         this.run = run;
         var loader = BatchPipeline.DefaultLoader(data, plan.Preprocess);
         train = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess, Augment = options.Augment, Seed = options.Seed }, loader);
-        validation = new BatchPipeline(plan.ValidationData, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess },
-            ReferenceEquals(plan.ValidationData, data) ? loader : BatchPipeline.DefaultLoader(plan.ValidationData, plan.Preprocess));
+        validation = new BatchPipeline(plan.ValidationSet, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess },
+            ReferenceEquals(plan.ValidationSet, data) ? loader : BatchPipeline.DefaultLoader(plan.ValidationSet, plan.Preprocess));
         if (run.Warning is { } warning)
         {
             train.Warning += warning;
@@ -67,7 +67,7 @@ internal sealed class StageBatches : IDisposable
             validationCache = new FeatureCache(left, Path.Combine(run.Artifacts, FeatureCache.ValidationSpillFileName));
         }
 
-        return evaluator = new Evaluator(session, validation, plan.Validation, plan.ValidationData, options.BatchSize, plan.Preprocess.Nhwc, validationCache);
+        return evaluator = new Evaluator(session, validation, plan.Validation, plan.ValidationSet, options.BatchSize, plan.Preprocess.Nhwc, validationCache);
     }
 
     public void Dispose()
