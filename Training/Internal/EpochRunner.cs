@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
 
@@ -52,10 +53,19 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
         // The next batch's prefix runs while the current batch's step trains (neither session's threads spin,
         // so the two share the cores); the steps stay in order, so results are unchanged.
         PrefixedBatch? pending = null;
+        var batches = pipeline.Epoch(order, epoch, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            await foreach (var batch in pipeline.Epoch(order, epoch, cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                var asked = Stopwatch.GetTimestamp();
+                if (!await batches.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                totals.Waited(Stopwatch.GetElapsedTime(asked));
+                var batch = batches.Current;
                 var x = InputTensor(batch, pipeline.OutputSize, nhwc);
                 if (!session.HasPrefix)
                 {
@@ -89,6 +99,8 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
             {
                 await pending.AbandonAsync().ConfigureAwait(false);
             }
+
+            await batches.DisposeAsync().ConfigureAwait(false);
         }
     }
 

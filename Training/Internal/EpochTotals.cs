@@ -11,9 +11,15 @@ internal sealed class EpochTotals(Action<StepResult, EpochTotals>? stepDone = nu
 
     public int Batches { get; private set; }
 
+    /// <summary>Time the step loop spent waiting for the pipeline's next batch.</summary>
+    public TimeSpan InputWait { get; private set; }
+
     public double Loss => LossSum / Math.Max(1, Seen);
 
     public double Accuracy => Seen == 0 ? double.NaN : (double)Correct / Seen;
+
+    /// <summary>Adds time spent waiting for a batch.</summary>
+    public void Waited(TimeSpan wait) => InputWait += wait;
 
     /// <summary>Adds a step on <paramref name="labels"/>: its loss weighted by the batch size and its logits' correct predictions.</summary>
     public void Add(StepResult step, ReadOnlySpan<int> labels)

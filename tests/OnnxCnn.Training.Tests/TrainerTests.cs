@@ -45,6 +45,32 @@ public class TrainerTests
         Assert.Empty(Directory.GetFiles(Path.Combine(run, "artifacts"), "*.tmp"));
     }
 
+    [Theory]
+    [InlineData(TrainingMode.FeatureCache)]
+    [InlineData(TrainingMode.EndToEnd)]
+    public async Task Metrics_Throughput_CountsEveryTrainingImageOnceAnEpochAndTimesThePhasesApart(TrainingMode mode)
+    {
+        using var dir = new TempDir();
+        var data = FineTuneWorkflowTests.MakeDataset(dir, 8);
+        var options = Options(mode);
+        var run = dir.File("run");
+        await FineTuner.RunAsync(TinyResNet, data, options, run);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var t = doc.RootElement.GetProperty("throughput");
+        var (train, _) = Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed);
+        Assert.Equal(train.Length * options.Epochs, t.GetProperty("trainImages").GetInt64());
+        Assert.Equal((train.Length + options.BatchSize - 1) / options.BatchSize * options.Epochs, t.GetProperty("steps").GetInt32());
+        var seconds = t.GetProperty("trainSeconds").GetDouble();
+        Assert.True(seconds > 0);
+        Assert.Equal(t.GetProperty("trainImages").GetInt64() / seconds, t.GetProperty("imagesPerSecond").GetDouble(), 0.01 * t.GetProperty("imagesPerSecond").GetDouble());
+        Assert.InRange(t.GetProperty("inputWaitSeconds").GetDouble(), 0, seconds);
+        foreach (var phase in new[] { "setupSeconds", "validationSeconds", "bookkeepingSeconds", "finishSeconds" })
+        {
+            Assert.True(t.GetProperty(phase).GetDouble() > 0, phase);
+        }
+    }
+
     [Fact]
     public async Task Validation_FeatureCacheWithoutMemory_SpillsValidationFeaturesAndDeletesThem()
     {
