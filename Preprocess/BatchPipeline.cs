@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using OnnxCnn.Preprocess.Internal;
 
 namespace OnnxCnn.Preprocess;
 
@@ -83,8 +83,8 @@ public sealed class ImageBatch : IDisposable
 }
 
 /// <summary>
-/// Parallel decode + augment + resize/crop + normalise into pooled batch buffers, with bounded
-/// prefetch. Output is deterministic for a given order, seed and epoch whatever the worker count.
+/// Parallel decode + augment + resize/crop + normalise into pooled batch buffers on dedicated worker threads, with
+/// bounded prefetch, so a consumer that runs a model meanwhile keeps the model busy. Output is deterministic for a given order, seed and epoch whatever the worker count.
 /// An unreadable image is skipped with a warning naming it (and counted) unless
 /// <see cref="PipelineOptions.Strict"/> is set.
 /// </summary>
@@ -115,85 +115,104 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// <summary>Produces the batches of one epoch over <paramref name="order"/> (dataset indices); dispose each batch.</summary>
     public async IAsyncEnumerable<ImageBatch> Epoch(IReadOnlyList<int> order, int epoch, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        using var prefetch = Start(order, epoch, cancellationToken);
+        while (await prefetch.TakeAsync().ConfigureAwait(false) is { } batch)
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Epoch"/>, for a consumer that runs synchronously (a training step or an inference run): it waits
+    /// for each batch on its own thread, and the workers prepare the next batches meanwhile.
+    /// </summary>
+    public IEnumerable<ImageBatch> Batches(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken = default)
+    {
+        var prefetch = Start(order, epoch, cancellationToken);
+        return Drain(prefetch);
+    }
+
+    private static IEnumerable<ImageBatch> Drain(BatchPrefetch<ImageBatch> prefetch)
+    {
+        using (prefetch)
+        {
+            while (prefetch.Take() is { } batch)
+            {
+                yield return batch;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the workers on an epoch: up to <see cref="PipelineOptions.Prefetch"/> finished batches wait for the
+    /// consumer while the workers fill the next one, every worker on the oldest unfinished batch first.
+    /// </summary>
+    private BatchPrefetch<ImageBatch> Start(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(order);
         if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1)
         {
             throw new ArgumentException($"batch size, workers and prefetch must be at least 1 (got {options.BatchSize}, {options.Workers}, {options.Prefetch}).");
         }
 
         var (height, width) = OutputSize;
-        var channel = Channel.CreateBounded<ImageBatch>(new BoundedChannelOptions(options.Prefetch) { SingleReader = true, SingleWriter = true });
-        var producer = Task.Run(() => Produce(channel.Writer, order, epoch, height, width, cancellationToken), cancellationToken);
-        await foreach (var batch in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            yield return batch;
-        }
-
-        await producer.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, order, epoch, height, width), options.Workers, options.Prefetch + 1, cancellationToken);
     }
 
-    private async Task Produce(ChannelWriter<ImageBatch> writer, IReadOnlyList<int> order, int epoch, int height, int width, CancellationToken cancellationToken)
+    /// <summary>One epoch's batches for the prefetching workers: consecutive runs of the order, skipped samples' holes closed.</summary>
+    private sealed class EpochSource(BatchPipeline pipeline, ImageDataset dataset, int batchSize, IReadOnlyList<int> order, int epoch, int height, int width) : IBatchSource<ImageBatch>
     {
-        Exception? error = null;
-        try
+        private readonly int sampleSize = 3 * height * width;
+
+        public int BatchCount => (order.Count + batchSize - 1) / batchSize;
+
+        public int SamplesIn(int batch) => Math.Min(batchSize, order.Count - (batch * batchSize));
+
+        public ImageBatch Create(int batch)
         {
-            var sampleSize = 3 * height * width;
-            for (var start = 0; start < order.Count; start += options.BatchSize)
+            var count = SamplesIn(batch);
+            return new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width);
+        }
+
+        public void Fill(ImageBatch target, int batch, int sample)
+        {
+            var index = order[(batch * batchSize) + sample];
+            var ok = pipeline.Prepare(index, epoch, target.Buffer.AsSpan(sample * sampleSize, sampleSize), height, width);
+            target.Indices[sample] = ok ? index : -1;
+        }
+
+        public ImageBatch? Complete(ImageBatch target, int batch)
+        {
+            // Skipped samples leave holes: close them up, keeping order.
+            var count = SamplesIn(batch);
+            var filled = 0;
+            for (var i = 0; i < count; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(options.BatchSize, order.Count - start);
-                var batch = new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width);
-                var ok = new bool[count];
-                try
+                var index = target.Indices[i];
+                if (index < 0)
                 {
-                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken }, i =>
-                    {
-                        ok[i] = Prepare(order[start + i], epoch, batch.Buffer.AsSpan(i * sampleSize, sampleSize), height, width);
-                    });
-                }
-                catch
-                {
-                    batch.Dispose();
-                    throw;
-                }
-
-                // Skipped samples leave holes: close them up, keeping order.
-                var filled = 0;
-                for (var i = 0; i < count; i++)
-                {
-                    if (!ok[i])
-                    {
-                        continue;
-                    }
-
-                    if (filled != i)
-                    {
-                        batch.Buffer.AsSpan(i * sampleSize, sampleSize).CopyTo(batch.Buffer.AsSpan(filled * sampleSize, sampleSize));
-                    }
-
-                    batch.Indices[filled] = order[start + i];
-                    batch.Labels[filled] = dataset.Items[order[start + i]].Label;
-                    filled++;
-                }
-
-                batch.Count = filled;
-                if (filled == 0)
-                {
-                    batch.Dispose();
                     continue;
                 }
 
-                await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                if (filled != i)
+                {
+                    target.Buffer.AsSpan(i * sampleSize, sampleSize).CopyTo(target.Buffer.AsSpan(filled * sampleSize, sampleSize));
+                }
+
+                target.Indices[filled] = index;
+                target.Labels[filled] = dataset.Items[index].Label;
+                filled++;
             }
-        }
-        catch (Exception e)
-        {
-            // Several workers can fail in the same batch (every sample of a corrupt folder): the
-            // caller gets the first failure itself, not a wrapper whose shape depends on timing.
-            error = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e;
-        }
-        finally
-        {
-            writer.TryComplete(error);
+
+            target.Count = filled;
+            if (filled == 0)
+            {
+                target.Dispose();
+                return null;
+            }
+
+            return target;
         }
     }
 

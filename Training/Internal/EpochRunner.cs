@@ -52,14 +52,16 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
     {
         // The next batch's prefix runs while the current batch's step trains (neither session's threads spin,
         // so the two share the cores); the steps stay in order, so results are unchanged.
+        // The pipeline's workers are dedicated threads, and the prefix gets its own (LongRunning) thread: the step blocks
+        // this thread, and on the thread pool the three would wait for the pool to grow.
         PrefixedBatch? pending = null;
-        var batches = pipeline.Epoch(order, epoch, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        using var batches = pipeline.Batches(order, epoch, cancellationToken).GetEnumerator();
         try
         {
             while (true)
             {
                 var asked = Stopwatch.GetTimestamp();
-                if (!await batches.MoveNextAsync().ConfigureAwait(false))
+                if (!batches.MoveNext())
                 {
                     break;
                 }
@@ -80,7 +82,7 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
                 }
 
                 var previous = pending;
-                pending = new PrefixedBatch(batch, x, Task.Run(() => session.Features(x, cancellationToken), cancellationToken));
+                pending = new PrefixedBatch(batch, x, Task.Factory.StartNew(() => session.Features(x, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
                 if (previous is not null)
                 {
                     await StepAsync(previous, totals, nextRate, cancellationToken).ConfigureAwait(false);
@@ -99,8 +101,6 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
             {
                 await pending.AbandonAsync().ConfigureAwait(false);
             }
-
-            await batches.DisposeAsync().ConfigureAwait(false);
         }
     }
 
