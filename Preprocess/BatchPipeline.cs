@@ -65,6 +65,9 @@ public sealed class ImageBatch : IDisposable
     /// <summary>Dataset indices of the samples (first <see cref="Count"/> entries).</summary>
     public int[] Indices { get; }
 
+    /// <summary>The epoch the batch was drawn for (augmentation is a function of it).</summary>
+    public int Epoch { get; internal set; }
+
     /// <summary>The pooled array behind <see cref="Values"/> (for zero-copy wrapping; valid until disposed).</summary>
     public float[] Buffer => data ?? throw new ObjectDisposedException(nameof(ImageBatch));
 
@@ -115,7 +118,7 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// <summary>Produces the batches of one epoch over <paramref name="order"/> (dataset indices); dispose each batch.</summary>
     public async IAsyncEnumerable<ImageBatch> Epoch(IReadOnlyList<int> order, int epoch, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var prefetch = Start(order, epoch, cancellationToken);
+        using var prefetch = Start([(order, epoch)], cancellationToken);
         while (await prefetch.TakeAsync().ConfigureAwait(false) is { } batch)
         {
             yield return batch;
@@ -126,9 +129,17 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// As <see cref="Epoch"/>, for a consumer that runs synchronously (a training step or an inference run): it waits
     /// for each batch on its own thread, and the workers prepare the next batches meanwhile.
     /// </summary>
-    public IEnumerable<ImageBatch> Batches(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken = default)
+    public IEnumerable<ImageBatch> Batches(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken = default) =>
+        Batches([(order, epoch)], cancellationToken);
+
+    /// <summary>
+    /// The batches of several epochs in a row (each as <see cref="Batches(IReadOnlyList{int}, int, CancellationToken)"/> gives
+    /// it, <see cref="ImageBatch.Epoch"/> telling them apart): the workers run on into the next epoch's first batches
+    /// while the consumer finishes an epoch and validates, so a new epoch does not start by waiting for its first batch.
+    /// </summary>
+    public IEnumerable<ImageBatch> Batches(IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, CancellationToken cancellationToken = default)
     {
-        var prefetch = Start(order, epoch, cancellationToken);
+        var prefetch = Start(epochs, cancellationToken);
         return Drain(prefetch);
     }
 
@@ -147,9 +158,14 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// Starts the workers on an epoch: up to <see cref="PipelineOptions.Prefetch"/> finished batches wait for the
     /// consumer while the workers fill the next one, every worker on the oldest unfinished batch first.
     /// </summary>
-    private BatchPrefetch<ImageBatch> Start(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken)
+    private BatchPrefetch<ImageBatch> Start(IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(epochs);
+        foreach (var (order, _) in epochs)
+        {
+            ArgumentNullException.ThrowIfNull(order, nameof(epochs));
+        }
+
         if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1)
         {
             throw new ArgumentException($"batch size, workers and prefetch must be at least 1 (got {options.BatchSize}, {options.Workers}, {options.Prefetch}).");
@@ -157,29 +173,75 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
 
         var (height, width) = OutputSize;
         cancellationToken.ThrowIfCancellationRequested();
-        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, order, epoch, height, width), options.Workers, options.Prefetch + 1, cancellationToken);
+        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, epochs, height, width), options.Workers, options.Prefetch + 1, cancellationToken);
     }
 
-    /// <summary>One epoch's batches for the prefetching workers: consecutive runs of the order, skipped samples' holes closed.</summary>
-    private sealed class EpochSource(BatchPipeline pipeline, ImageDataset dataset, int batchSize, IReadOnlyList<int> order, int epoch, int height, int width) : IBatchSource<ImageBatch>
+    /// <summary>Epochs' batches for the prefetching workers: consecutive runs of each epoch's order, skipped samples' holes closed.</summary>
+    private sealed class EpochSource : IBatchSource<ImageBatch>
     {
-        private readonly int sampleSize = 3 * height * width;
+        private readonly BatchPipeline pipeline;
+        private readonly ImageDataset dataset;
+        private readonly int batchSize;
+        private readonly IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs;
+        private readonly int[] firstBatch;
+        private readonly int height;
+        private readonly int width;
+        private readonly int sampleSize;
 
-        public int BatchCount => (order.Count + batchSize - 1) / batchSize;
+        public EpochSource(BatchPipeline pipeline, ImageDataset dataset, int batchSize, IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, int height, int width)
+        {
+            this.pipeline = pipeline;
+            this.dataset = dataset;
+            this.batchSize = batchSize;
+            this.epochs = epochs;
+            this.height = height;
+            this.width = width;
+            sampleSize = 3 * height * width;
+            firstBatch = new int[epochs.Count + 1];
+            for (var e = 0; e < epochs.Count; e++)
+            {
+                firstBatch[e + 1] = firstBatch[e] + ((epochs[e].Order.Count + batchSize - 1) / batchSize);
+            }
+        }
 
-        public int SamplesIn(int batch) => Math.Min(batchSize, order.Count - (batch * batchSize));
+        public int BatchCount => firstBatch[^1];
+
+        public int SamplesIn(int batch)
+        {
+            var (e, local) = Locate(batch);
+            return Math.Min(batchSize, epochs[e].Order.Count - (local * batchSize));
+        }
 
         public ImageBatch Create(int batch)
         {
             var count = SamplesIn(batch);
-            return new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width);
+            return new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width) { Epoch = epochs[Locate(batch).Epoch].Epoch };
         }
 
         public void Fill(ImageBatch target, int batch, int sample)
         {
-            var index = order[(batch * batchSize) + sample];
-            var ok = pipeline.Prepare(index, epoch, target.Buffer.AsSpan(sample * sampleSize, sampleSize), height, width);
+            var (e, local) = Locate(batch);
+            var index = epochs[e].Order[(local * batchSize) + sample];
+            var ok = pipeline.Prepare(index, epochs[e].Epoch, target.Buffer.AsSpan(sample * sampleSize, sampleSize), height, width);
             target.Indices[sample] = ok ? index : -1;
+        }
+
+        /// <summary>The epoch (position in the list) and the batch within it of a batch number.</summary>
+        private (int Epoch, int Batch) Locate(int batch)
+        {
+            var e = Array.BinarySearch(firstBatch, batch);
+            if (e < 0)
+            {
+                e = ~e - 1;
+            }
+
+            // An epoch with no samples has no batches: step past it to the epoch that holds the batch.
+            while (firstBatch[e + 1] <= batch)
+            {
+                e++;
+            }
+
+            return (e, batch - firstBatch[e]);
         }
 
         public ImageBatch? Complete(ImageBatch target, int batch)

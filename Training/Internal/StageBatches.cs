@@ -72,6 +72,7 @@ internal sealed class StageBatches : IDisposable
 
     public void Dispose()
     {
+        Runner.Dispose();
         TrainCache?.Dispose();
         validationCache?.Dispose();
     }

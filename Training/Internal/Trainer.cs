@@ -70,7 +70,7 @@ internal sealed class Trainer : IDisposable
         for (var epoch = firstEpoch; !stopping.ShouldStop && epoch <= lastEpoch; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            var totals = await runner.RunAsync(EpochOrder(epoch), epoch, NextRate, cancellationToken, (step, sofar) => reporter.Step(step, sofar, epoch, stepsPerEpoch, epochClock.Elapsed)).ConfigureAwait(false);
+            var totals = await runner.RunAsync(epoch, EpochOrder, lastEpoch, NextRate, cancellationToken, (step, sofar) => reporter.Step(step, sofar, epoch, stepsPerEpoch, epochClock.Elapsed)).ConfigureAwait(false);
             clock.TrainDone(totals);
             var validation = await batches.Evaluator().EvaluateAsync(cancellationToken).ConfigureAwait(false);
             clock.ValidationDone();
@@ -81,6 +81,8 @@ internal sealed class Trainer : IDisposable
             checkpointer.Save(epoch, stopping.Improved(result.ValidationLoss));
             clock.BookkeepingDone();
         }
+
+        runner.Stop();
 
         if (options.EarlyStoppingPatience > 0)
         {

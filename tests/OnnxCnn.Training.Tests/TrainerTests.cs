@@ -71,6 +71,31 @@ public class TrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EndToEnd_EpochsReadAheadInOnePipeline_SameStepsAsAResumeThatOpensItAfresh(bool everything)
+    {
+        // Head only: a frozen prefix, and the next epoch's first batch arrives with its prefix started during the
+        // epoch's last step; everything: no prefix, the batch alone is carried. A resumed run opens the pipeline at
+        // its epoch, so equal step logs and histories say the read-ahead changes nothing.
+        using var dir = new TempDir();
+        var data = FineTuneWorkflowTests.MakeDataset(dir, 8);
+        var options = Options(TrainingMode.EndToEnd) with
+        {
+            Augment = AugmentSpec.Parse("rotation=20,hflip,shift=0.1"),
+            Spec = new TrainingSpec { Momentum = 0.9f, Trainable = everything ? ["*"] : [] },
+        };
+        await FineTuner.RunAsync(TinyResNet, data, options with { StepLog = dir.File("full.csv") }, dir.File("full"));
+        await FineTuner.RunAsync(TinyResNet, data, options with { Epochs = 1, StepLog = dir.File("part.csv") }, dir.File("part"));
+        await FineTuner.RunAsync(TinyResNet, data, options with { Resume = true, StepLog = dir.File("part.csv") }, dir.File("part"));
+
+        string[] History(string run) => File.ReadAllLines(Path.Combine(run, "history.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        Assert.Equal(File.ReadAllLines(dir.File("full.csv")), File.ReadAllLines(dir.File("part.csv")));
+        Assert.Equal(History(dir.File("full")), History(dir.File("part")));
+        Assert.Equal(1 + options.Epochs, History(dir.File("full")).Length);
+    }
+
     [Fact]
     public async Task Validation_FeatureCacheWithoutMemory_SpillsValidationFeaturesAndDeletesThem()
     {
