@@ -13,6 +13,13 @@ public sealed class PipelineOptions
     /// <summary>Decode/transform threads (default: one per core).</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Decode/transform threads to start with (default: <see cref="Workers"/>); one more starts each time the consumer
+    /// has to wait for a batch after the first, up to <see cref="Workers"/>. Fewer suit a consumer that runs a model on
+    /// the same cores.
+    /// </summary>
+    public int StartWorkers { get; init; }
+
     /// <summary>Batches prepared ahead of the consumer.</summary>
     public int Prefetch { get; init; } = 2;
 
@@ -173,7 +180,7 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
 
         var (height, width) = OutputSize;
         cancellationToken.ThrowIfCancellationRequested();
-        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, epochs, height, width), options.Workers, options.Prefetch + 1, cancellationToken);
+        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, epochs, height, width), options.Workers, options.Prefetch + 1, cancellationToken, Math.Clamp(options.StartWorkers, 0, options.Workers));
     }
 
     /// <summary>Epochs' batches for the prefetching workers: consecutive runs of each epoch's order, skipped samples' holes closed.</summary>

@@ -150,7 +150,9 @@ public sealed partial class Classifier
         ThrowIfDisposed();
         var sample = SampleSize;
         var source = new ClassifierChunks(paths, batchSize, n => Tensor<float>.Create(Shape(fixedBatch > 0 ? fixedBatch : n)), sample, Prepare);
-        using var prefetch = new BatchPrefetch<ClassifierChunk>(source, decodeThreads, 2, cancellationToken);
+        // On the CPU the model's threads use every core: half the decode threads start, more when a run waits for its images.
+        var start = session.Device.Kind == DeviceKind.Cpu ? Math.Max(1, decodeThreads / 2) : decodeThreads;
+        using var prefetch = new BatchPrefetch<ClassifierChunk>(source, decodeThreads, 2, cancellationToken, start);
         while (prefetch.Take() is { } chunk)
         {
             ClassifierResult[] results;

@@ -48,10 +48,20 @@ internal sealed class BatchPrefetch<TBatch> : IDisposable
     private Exception? workerFailure;
     private TaskCompletionSource? waiter;
 
-    public BatchPrefetch(IBatchSource<TBatch> source, int workers, int depth, CancellationToken cancellationToken)
+    private readonly int maxWorkers;
+    private int started;
+    private int grewFor = -1;
+
+    /// <summary>
+    /// Starts <paramref name="startWorkers"/> workers (default: <paramref name="workers"/>); each time the consumer has to
+    /// wait for a batch after the first, one more starts, up to <paramref name="workers"/>. A consumer that runs a model
+    /// on the same cores so gets as few decoding threads beside it as keep it fed.
+    /// </summary>
+    public BatchPrefetch(IBatchSource<TBatch> source, int workers, int depth, CancellationToken cancellationToken, int startWorkers = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(startWorkers);
         this.source = source;
         callerToken = cancellationToken;
         slots = new Slot[Math.Max(1, Math.Min(depth, source.BatchCount))];
@@ -60,12 +70,34 @@ internal sealed class BatchPrefetch<TBatch> : IDisposable
             slots[i] = new Slot();
         }
 
+        maxWorkers = Math.Min(workers, Math.Max(1, SampleTotal()));
         cancellation = cancellationToken.Register(Stop);
-        running = Math.Min(workers, Math.Max(1, SampleTotal()));
-        for (var w = 0; w < running; w++)
+        lock (gate)
         {
-            new Thread(Work) { IsBackground = true, Name = "onnxcnn batch worker" }.Start();
+            for (var w = Math.Min(startWorkers == 0 ? workers : startWorkers, maxWorkers); w > 0; w--)
+            {
+                StartWorkerLocked();
+            }
         }
+    }
+
+    /// <summary>Worker threads started so far.</summary>
+    public int Workers
+    {
+        get
+        {
+            lock (gate)
+            {
+                return started;
+            }
+        }
+    }
+
+    private void StartWorkerLocked()
+    {
+        started++;
+        running++;
+        new Thread(Work) { IsBackground = true, Name = "onnxcnn batch worker" }.Start();
     }
 
     /// <summary>The next batch in order (waiting for it on this thread), or null after the last.</summary>
@@ -137,8 +169,19 @@ internal sealed class BatchPrefetch<TBatch> : IDisposable
         if (!slot.Ready || slot.Batch != next)
         {
             // Every worker gone with this batch unfinished: one of them failed outside a sample (e.g. renting a buffer).
-            return running > 0 ? false
-                : throw new InvalidOperationException("the batch workers stopped before the batch was made.", workerFailure);
+            if (running == 0)
+            {
+                throw new InvalidOperationException("the batch workers stopped before the batch was made.", workerFailure);
+            }
+
+            // The consumer waits on the workers (not just on the first batch): they are too few.
+            if (next > 0 && next != grewFor && started < maxWorkers && claimBatch < source.BatchCount)
+            {
+                grewFor = next;
+                StartWorkerLocked();
+            }
+
+            return false;
         }
 
         var error = slot.Error;

@@ -103,6 +103,26 @@ public class BatchPrefetchTests
     }
 
     [Fact]
+    public void Take_ConsumerWaitsOnOneWorker_MoreStartUpToTheLimit_SameBatches()
+    {
+        // Samples take 0–2 ms and the consumer takes none: it catches up with one worker and waits, so more start.
+        var source = new FakeSource(12, 4, seed: 2);
+        using var prefetch = new BatchPrefetch<Numbers>(source, workers: 3, depth: 2, default, startWorkers: 1);
+        Assert.Equal(1, prefetch.Workers);
+        var seen = new List<int>();
+        while (prefetch.Take() is { } batch)
+        {
+            using (batch)
+            {
+                seen.AddRange(batch.Values);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 48), seen);
+        Assert.InRange(prefetch.Workers, 2, 3);
+    }
+
+    [Fact]
     public async Task TakeAsync_EmptyBatchesAreSkipped_InOrder()
     {
         var source = new FakeSource(6, 2, seed: 1) { Empty = b => b is 0 or 3 };
