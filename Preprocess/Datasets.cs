@@ -262,12 +262,12 @@ public static class Splits
     }
 
     /// <summary>Stratified K folds: fold k's validation indices (each sample in exactly one fold).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 2 or above the sample count (a fine-tune checks this with its settings first).</exception>
     public static int[][] KFold(IReadOnlyList<int> labels, int k, int seed)
     {
-        if (k < 2 || k > labels.Count)
-        {
-            throw new ArgumentException($"K-fold needs 2 ≤ K ≤ {labels.Count} samples, got K = {k}.");
-        }
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, labels.Count);
 
         var folds = Enumerable.Range(0, k).Select(_ => new List<int>()).ToArray();
         var next = 0;

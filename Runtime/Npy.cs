@@ -95,6 +95,15 @@ public static partial class Npy
             throw Bad(name, $"data is shorter than shape {Tensor.FormatShape(shape)} of {descr} needs ({elements * elementSize} bytes, {stream.Length - stream.Position} present)");
         }
 
+        // A stream whose length is unknown (a pipe) is read in chunks up to the declared size before the
+        // tensor is allocated, so a small stream that declares a huge shape fails on its length, not on memory.
+        List<byte[]>? staged = null;
+        if (!stream.CanSeek && elements * elementSize > StagingThreshold)
+        {
+            staged = ReadStaged(stream, elements * elementSize)
+                ?? throw Bad(name, $"data is shorter than shape {Tensor.FormatShape(shape)} of {descr} needs ({elements * elementSize} bytes)");
+        }
+
         Tensor tensor = descr switch
         {
             "<f4" => Tensor<float>.Create(shape),
@@ -107,7 +116,16 @@ public static partial class Npy
         };
         try
         {
-            if (!TryFill(stream, tensor.Bytes))
+            if (staged is not null)
+            {
+                var at = 0;
+                foreach (var chunk in staged)
+                {
+                    chunk.CopyTo(tensor.Bytes[at..]);
+                    at += chunk.Length;
+                }
+            }
+            else if (!TryFill(stream, tensor.Bytes))
             {
                 throw Bad(name, $"data is shorter than shape {tensor.ShapeText} of {descr} needs ({tensor.ByteLength} bytes)");
             }
@@ -205,6 +223,25 @@ public static partial class Npy
         }
 
         return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", result);
+    }
+
+    /// <summary>Above this many bytes, data from a stream of unknown length is staged before the tensor is allocated.</summary>
+    private const long StagingThreshold = 16L << 20;
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes in chunks of at most 16 MiB; null when the stream ends first.</summary>
+    private static List<byte[]>? ReadStaged(Stream stream, long length)
+    {
+        var chunks = new List<byte[]>();
+        for (var left = length; left > 0; left -= chunks[^1].Length)
+        {
+            chunks.Add(new byte[Math.Min(left, StagingThreshold)]);
+            if (!TryFill(stream, chunks[^1]))
+            {
+                return null;
+            }
+        }
+
+        return chunks;
     }
 
     private static bool TryFill(Stream stream, Span<byte> buffer)

@@ -1,10 +1,15 @@
 using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Preprocess;
-using OnnxCnn.Runtime;
+using OnnxCnn.Training.Internal;
 
 namespace OnnxCnn.Training;
 
-/// <summary>A fine-tuning run's settings (a record: <c>with</c> copies every setting, e.g. per stage or fold).</summary>
+/// <summary>
+/// A fine-tuning run's settings and nothing else: an immutable record that compares equal when every setting does (lists
+/// by their items), prints them (<see cref="object.ToString"/>), and is checked once, by <see cref="FineTunePlan.Create"/>;
+/// <c>with</c> copies every setting (per stage or fold). The images are the run's <see cref="FineTuneData"/>; how it
+/// executes (device, threads) and who hears of its progress are its <see cref="FineTuneExecution"/>.
+/// </summary>
 public sealed record FineTuneOptions
 {
     /// <summary>How the frozen prefix is run.</summary>
@@ -14,7 +19,7 @@ public sealed record FineTuneOptions
     public int? NewHeadClasses { get; init; }
 
     /// <summary>Hidden widths of a new head.</summary>
-    public IReadOnlyList<int> Hidden { get; init; } = [];
+    public IReadOnlyList<int> Hidden { get; init => field = ValueList.Of(value); } = ValueList<int>.Empty;
 
     /// <summary>How a new head reads a backbone that ends in a feature map [N,C,H,W] (see <see cref="HeadSpec.Pool"/>).</summary>
     public HeadPool? Pool { get; init; }
@@ -40,7 +45,7 @@ public sealed record FineTuneOptions
     /// <summary>Augmentation of training images, or null.</summary>
     public AugmentSpec? Augment { get; init; }
 
-    /// <summary>Fraction held out for validation (0 = none).</summary>
+    /// <summary>Fraction held out for validation (0 = none); unused with a separate <see cref="FineTuneData.Validation"/> set or K-fold.</summary>
     public double ValidationSplit { get; init; } = 0.2;
 
     /// <summary>Seed of the split, shuffling, head init and augmentation.</summary>
@@ -68,12 +73,6 @@ public sealed record FineTuneOptions
     public const long DefaultCacheMemoryBytes = 2048L << 20;
 
     /// <summary>
-    /// A separate labelled set to validate on (its classes must equal the training data's, in order), or null to
-    /// hold out <see cref="ValidationSplit"/> of the training data. Not with K-fold cross-validation.
-    /// </summary>
-    public ImageDataset? ValidationData { get; init; }
-
-    /// <summary>
     /// Train at this input size (height, width), or null for the preprocessing spec's size. A spec without a fixed size
     /// resizes to exactly H×W; a spec with one keeps its shape scaled to H×W (a centre crop becomes H×W and the resize
     /// before it scales by the same ratio: ImageNet's 256→224 becomes 183→160). The model's spatial input dimensions
@@ -91,14 +90,8 @@ public sealed record FineTuneOptions
     /// </summary>
     public long CacheMemoryBytes { get; init; } = DefaultCacheMemoryBytes;
 
-    /// <summary>How the prefix, step and evaluation sessions are built (device, threads); null = ONNX Runtime's CPU defaults.</summary>
-    public SessionOptions? Session { get; init; }
-
     /// <summary>A CSV file that gets <c>step,loss</c> for every optimiser step (flushed each epoch; continued on resume), or null.</summary>
     public string? StepLog { get; init; }
-
-    /// <summary>Receives a report after every optimiser step (called on the training thread), or null.</summary>
-    public IProgress<FineTuneProgress>? Progress { get; init; }
 
     /// <summary>
     /// The two-stage recipe: stage 1 trains only the head (the rest of <see cref="Spec"/>'s selection is

@@ -1,5 +1,4 @@
 using OnnxCnn.Graphs;
-using OnnxCnn.Preprocess;
 
 namespace OnnxCnn.Training;
 
@@ -9,7 +8,7 @@ namespace OnnxCnn.Training;
 /// </summary>
 public sealed class FineTunePlan
 {
-    private FineTunePlan(OnnxModel model, ImageDataset data, FineTuneOptions options, int? kFold)
+    private FineTunePlan(OnnxModel model, FineTuneData data, FineTuneOptions options, int? kFold)
     {
         Model = model;
         Data = data;
@@ -20,8 +19,8 @@ public sealed class FineTunePlan
     /// <summary>The model to fine-tune.</summary>
     public OnnxModel Model { get; }
 
-    /// <summary>The training data.</summary>
-    public ImageDataset Data { get; }
+    /// <summary>The training data, and the separate validation set if there is one.</summary>
+    public FineTuneData Data { get; }
 
     /// <summary>The validated settings.</summary>
     public FineTuneOptions Options { get; }
@@ -30,30 +29,40 @@ public sealed class FineTunePlan
     public int? KFold { get; }
 
     /// <summary>Validates the settings and returns the plan.</summary>
+    /// <param name="model">The model to fine-tune.</param>
+    /// <param name="data">The training data (an <see cref="Preprocess.ImageDataset"/> converts), with an optional separate validation set.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="kFold">K of a K-fold cross-validation (2 to the number of training images), or null for one run.</param>
+    /// <param name="names">How the settings are named in the messages (default: the library's names).</param>
     /// <exception cref="ArgumentException">A setting that cannot work, named in the message (with <paramref name="names"/>).</exception>
-    public static FineTunePlan Create(OnnxModel model, ImageDataset data, FineTuneOptions options, int? kFold = null, FineTuneSettingNames? names = null)
+    public static FineTunePlan Create(OnnxModel model, FineTuneData data, FineTuneOptions options, int? kFold = null, FineTuneSettingNames? names = null)
     {
         FineTuner.Validate(model, data, options, kFold, names);
         return new FineTunePlan(model, data, options, kFold);
     }
 
-    /// <summary>The same plan reporting every step to <paramref name="progress"/> (not a setting: nothing to validate).</summary>
-    public FineTunePlan WithProgress(IProgress<FineTuneProgress>? progress) => new(Model, Data, Options with { Progress = progress }, KFold);
-
     /// <summary>Runs the fine-tune into <paramref name="outputDirectory"/> (see <see cref="FineTuner.RunAsync"/>).</summary>
-    public async Task<IReadOnlyList<EpochResult>> RunAsync(string outputDirectory, Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default)
+    /// <param name="outputDirectory">Where the model, reports and artifacts go.</param>
+    /// <param name="execution">The sessions' options, the progress channel and the warning sink, or null for none.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <returns>The history, one result per epoch (of both stages in a two-stage run).</returns>
+    public async Task<IReadOnlyList<EpochResult>> RunAsync(string outputDirectory, FineTuneExecution? execution = null, CancellationToken cancellationToken = default)
     {
         if (KFold is not null)
         {
             throw new InvalidOperationException("this plan is a K-fold cross-validation; run it with CrossValidateAsync.");
         }
 
-        return (await FineTuner.RunValidatedAsync(this, outputDirectory, progress, warning, cancellationToken).ConfigureAwait(false)).History;
+        return (await FineTuner.RunValidatedAsync(this, outputDirectory, execution, cancellationToken).ConfigureAwait(false)).History;
     }
 
     /// <summary>Runs the K-fold cross-validation into <paramref name="outputDirectory"/> (see <see cref="FineTuner.CrossValidateAsync"/>).</summary>
-    public Task<CrossValidationResult> CrossValidateAsync(string outputDirectory, Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default) =>
+    /// <param name="outputDirectory">Where the folds' folders and the summary go.</param>
+    /// <param name="execution">The sessions' options, the progress channel and the warning sink, or null for none.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <returns>Every fold's result and their mean ± std.</returns>
+    public Task<CrossValidationResult> CrossValidateAsync(string outputDirectory, FineTuneExecution? execution = null, CancellationToken cancellationToken = default) =>
         KFold is { } k
-            ? FineTuner.CrossValidateValidatedAsync(this, k, outputDirectory, progress, warning, cancellationToken)
+            ? FineTuner.CrossValidateValidatedAsync(this, k, outputDirectory, execution, cancellationToken)
             : throw new InvalidOperationException("this plan is one run; create it with a fold count to cross-validate.");
 }

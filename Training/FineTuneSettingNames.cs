@@ -13,6 +13,15 @@ public sealed record FineTuneSettingNames
     /// <summary>The new head's dropout.</summary>
     public string Dropout { get; init; } = "dropout";
 
+    /// <summary>The new head's hidden layers.</summary>
+    public string Hidden { get; init; } = "hidden";
+
+    /// <summary>Keeping the model's own classifier head.</summary>
+    public string KeepHead { get; init; } = "the model's own head (no new head)";
+
+    /// <summary>The training mode that runs every image through the whole network each epoch.</summary>
+    public string EndToEndMode { get; init; } = "TrainingMode.EndToEnd";
+
     /// <summary>The binary loss.</summary>
     public string BinaryLoss { get; init; } = "binary cross-entropy";
 
@@ -21,6 +30,9 @@ public sealed record FineTuneSettingNames
 
     /// <summary>K-fold cross-validation.</summary>
     public string KFold { get; init; } = "K-fold cross-validation";
+
+    /// <summary>K, the number of folds of a K-fold cross-validation.</summary>
+    public string Folds { get; init; } = "the fold count";
 
     /// <summary>The two-stage recipe.</summary>
     public string TwoStage { get; init; } = "the two-stage recipe";

@@ -16,15 +16,35 @@ public static partial class FineTuner
     /// metrics.json written) are read back, an interrupted fold continues from its checkpoint and
     /// the rest run. A step log goes to one file per fold (<c>NAME.fold-i.csv</c>).
     /// </summary>
-    public static Task<CrossValidationResult> CrossValidateAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, int k, string outputDirectory,
-        Action<EpochResult>? progress = null, Action<string>? warning = null, CancellationToken cancellationToken = default) =>
-        FineTunePlan.Create(model, data, options, k).CrossValidateAsync(outputDirectory, progress, warning, cancellationToken);
+    /// <param name="model">The model to fine-tune.</param>
+    /// <param name="data">The training data (an <see cref="ImageDataset"/> converts); a separate validation set is refused.</param>
+    /// <param name="options">The settings of every fold's run.</param>
+    /// <param name="k">The number of folds, 2 to the number of training images.</param>
+    /// <param name="outputDirectory">Where the folds' folders and the summary go.</param>
+    /// <param name="execution">The sessions' options, the progress channel (every fold's steps and epochs) and the warning sink, or null for none.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <returns>Every fold's result and their mean ± std.</returns>
+    /// <exception cref="ArgumentException">A setting that cannot work, named in the message.</exception>
+    public static Task<CrossValidationResult> CrossValidateAsync(OnnxModel model, FineTuneData data, FineTuneOptions options, int k, string outputDirectory,
+        FineTuneExecution? execution = null, CancellationToken cancellationToken = default) =>
+        FineTunePlan.Create(model, data, options, k).CrossValidateAsync(outputDirectory, execution, cancellationToken);
+
+    /// <summary>
+    /// The files a run with <see cref="FineTuneOptions.StepLog"/> = <paramref name="stepLog"/> writes its
+    /// step log to: the path itself, or with <paramref name="kFold"/> one file per fold
+    /// (<c>steps.csv</c> → <c>steps.fold-1.csv</c>, …).
+    /// </summary>
+    public static IReadOnlyList<string> StepLogPaths(string stepLog, int? kFold) =>
+        kFold is { } k ? [.. Enumerable.Range(1, k).Select(f => FoldStepLog(stepLog, f))] : [stepLog];
+
+    private static string FoldStepLog(string stepLog, int fold) =>
+        Path.Combine(Path.GetDirectoryName(stepLog) ?? "", $"{Path.GetFileNameWithoutExtension(stepLog)}.fold-{fold}{Path.GetExtension(stepLog)}");
 
     internal static async Task<CrossValidationResult> CrossValidateValidatedAsync(FineTunePlan plan, int k, string outputDirectory,
-        Action<EpochResult>? progress, Action<string>? warning, CancellationToken cancellationToken)
+        FineTuneExecution? execution, CancellationToken cancellationToken)
     {
         var (model, data, options) = (plan.Model, plan.Data, plan.Options);
-        var folds = Splits.KFold(data.Labels, k, options.Seed);
+        var folds = Splits.KFold(data.Train.Labels, k, options.Seed);
         var results = new List<FoldResult>();
         for (var f = 0; f < k; f++)
         {
@@ -38,13 +58,12 @@ public static partial class FineTuner
 
             // A metrics.json of an older run must not mark this fold finished if it is interrupted.
             AtomicFile.Delete(metricsPath);
-            var fold = Context(options, dir, progress, warning) with
+            var fold = Context(options, dir, execution) with
             {
                 Split = (folds.Where((_, i) => i != f).SelectMany(x => x).Order().ToArray(), folds[f]),
                 Fold = f + 1,
                 Resume = options.Resume && Directory.Exists(dir) && Directory.EnumerateFiles(dir, "checkpoint.onnx", SearchOption.AllDirectories).Any(),
-                StepLog = options.StepLog is null ? null
-                    : Path.Combine(Path.GetDirectoryName(options.StepLog) ?? "", $"{Path.GetFileNameWithoutExtension(options.StepLog)}.fold-{f + 1}{Path.GetExtension(options.StepLog)}"),
+                StepLog = options.StepLog is null ? null : FoldStepLog(options.StepLog, f + 1),
             };
             var outcome = await RunValidatedAsync(model, data, options, fold, cancellationToken).ConfigureAwait(false);
             var metrics = outcome.Validation?.Metrics ?? throw new InvalidOperationException($"fold {f + 1} has no validation samples.");

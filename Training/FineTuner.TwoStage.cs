@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using OnnxCnn.Graphs;
-using OnnxCnn.Preprocess;
 using OnnxCnn.Training.Internal;
 
 namespace OnnxCnn.Training;
@@ -19,7 +18,7 @@ public static partial class FineTuner
     /// On resume, an unfinished stage 1 continues from its checkpoint; after a finished stage 1
     /// (stage1/metrics.json written), stage 2 continues from its checkpoint or starts again.
     /// </summary>
-    private static async Task<StageOutcome> RunTwoStageAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, RunContext run, CancellationToken cancellationToken)
+    private static async Task<StageOutcome> RunTwoStageAsync(OnnxModel model, FineTuneData data, FineTuneOptions options, RunContext run, CancellationToken cancellationToken)
     {
         var second = options.SecondStage!;
         var stage1Run = run with { OutputDirectory = Path.Combine(run.OutputDirectory, Stage1Folder), ProgressEpochs = options.Epochs + second.Epochs, Stage = 1 };

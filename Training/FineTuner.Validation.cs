@@ -13,38 +13,60 @@ public static partial class FineTuner
     /// Checks <paramref name="options"/> against each other, the model and the data before anything runs or is
     /// written — one rule, one message, named with <paramref name="names"/>: the loss against the class count, the
     /// new head, a separate validation set, dropout, the mode, the cache budget, the input size, epochs and batch,
-    /// the two-stage recipe, and with <paramref name="kFold"/> the folds. Copies nothing.
+    /// the two-stage recipe, and with <paramref name="kFold"/> the fold count (2 to the number of training images)
+    /// and its combinations. Copies nothing.
     /// </summary>
     /// <exception cref="ArgumentException">A setting that cannot work, named in the message.</exception>
-    public static void Validate(OnnxModel model, ImageDataset data, FineTuneOptions options, int? kFold = null, FineTuneSettingNames? names = null)
+    public static void Validate(OnnxModel model, FineTuneData data, FineTuneOptions options, int? kFold = null, FineTuneSettingNames? names = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         var n = names ?? FineTuneSettingNames.Library;
+        CheckFolds(data, kFold, n);
         CheckClasses(data, options, kFold, n);
         CheckTraining(options, n);
         ModelInput.CheckSize(model, options);
     }
 
-    private static void CheckClasses(ImageDataset data, FineTuneOptions options, int? kFold, FineTuneSettingNames n)
+    /// <summary>K-fold needs two folds at least, and an image for every fold (each fold is held out once).</summary>
+    private static void CheckFolds(FineTuneData data, int? kFold, FineTuneSettingNames n)
     {
-        var classes = data.Classes.Count;
+        if (kFold is not { } k)
+        {
+            return;
+        }
+
+        if (k < 2)
+        {
+            throw new ArgumentException($"{n.Folds} must be at least 2, got {k}.");
+        }
+
+        if (k > data.Train.Items.Count)
+        {
+            throw new ArgumentException($"{n.Folds} {k} needs at least {k} images; the data has {data.Train.Items.Count}.");
+        }
+    }
+
+    private static void CheckClasses(FineTuneData data, FineTuneOptions options, int? kFold, FineTuneSettingNames n)
+    {
+        var train = data.Train;
+        var classes = train.Classes.Count;
         if (options.Spec.Loss == LossKind.SigmoidBinaryCrossEntropy && classes != 2)
         {
-            throw new ArgumentException($"{n.BinaryLoss} needs exactly 2 classes; the data has {classes} ({string.Join(", ", data.Classes)}).");
+            throw new ArgumentException($"{n.BinaryLoss} needs exactly 2 classes; the data has {classes} ({string.Join(", ", train.Classes)}).");
         }
 
         if (options.NewHeadClasses is { } requested && requested != classes)
         {
-            throw new ArgumentException($"the new head has {requested} classes but the data has {classes} ({string.Join(", ", data.Classes)}).");
+            throw new ArgumentException($"the new head has {requested} classes but the data has {classes} ({string.Join(", ", train.Classes)}).");
         }
 
-        if (options.ValidationData is { } validation)
+        if (data.Validation is { } validation)
         {
-            if (!validation.Classes.SequenceEqual(data.Classes, StringComparer.Ordinal))
+            if (!validation.Classes.SequenceEqual(train.Classes, StringComparer.Ordinal))
             {
-                throw new ArgumentException($"the validation data's classes ({string.Join(", ", validation.Classes)}) differ from the training data's ({string.Join(", ", data.Classes)}); both need the same class folders.");
+                throw new ArgumentException($"the validation data's classes ({string.Join(", ", validation.Classes)}) differ from the training data's ({string.Join(", ", train.Classes)}); both need the same class folders.");
             }
 
             if (kFold is not null)
@@ -73,12 +95,12 @@ public static partial class FineTuner
 
         if (options.Dropout > 0 && options.NewHeadClasses is null)
         {
-            throw new ArgumentException("dropout belongs to a new head (before its classifier, or after each --hidden layer); it cannot be used with --keep-head.");
+            throw new ArgumentException($"dropout belongs to a new head (before its classifier, or after each {n.Hidden} layer); it cannot be used with {n.KeepHead}.");
         }
 
         if (options.Mode == TrainingMode.FeatureCache && options.Augment is not null)
         {
-            throw new ArgumentException("feature-cache mode needs the same input every epoch; augmentation changes it (use end-to-end).");
+            throw new ArgumentException($"feature-cache mode needs the same input every epoch; augmentation changes it (use {n.EndToEndMode}).");
         }
 
         if (options.CacheMemoryBytes < 0)

@@ -1,10 +1,12 @@
+using OnnxCnn.Training.Internal;
+
 namespace OnnxCnn.Training;
 
-/// <summary>What to train and how.</summary>
+/// <summary>What to train and how (a settings record: equal when every setting is, lists compared by their items).</summary>
 public sealed record TrainingSpec
 {
     /// <summary>Name globs of trainable parameters or their nodes; empty = use <see cref="UnfreezeFrom"/> or the head.</summary>
-    public IReadOnlyList<string> Trainable { get; init; } = [];
+    public IReadOnlyList<string> Trainable { get; init => field = ValueList.Of(value); } = ValueList<string>.Empty;
 
     /// <summary>Train everything downstream of this tensor (e.g. the output of VGG16's block4_pool).</summary>
     public string? UnfreezeFrom { get; init; }
@@ -43,7 +45,7 @@ public sealed record TrainingSpec
     public float ClipGradNorm { get; init; }
 
     /// <summary>Parameter groups with their own learning-rate inputs; parameters in no group use <c>learning_rate</c>.</summary>
-    public IReadOnlyList<LearningRateGroup> LearningRateGroups { get; init; } = [];
+    public IReadOnlyList<LearningRateGroup> LearningRateGroups { get; init => field = ValueList.Of(value); } = ValueList<LearningRateGroup>.Empty;
 
     /// <summary>The loss.</summary>
     public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
@@ -55,7 +57,7 @@ public sealed record TrainingSpec
     /// Per-class loss weights, or null. Softmax cross-entropy: PyTorch's CrossEntropyLoss weight (Σ w[y]·loss / Σ w[y]).
     /// Binary cross-entropy: two weights, each sample's term scaled by w[y] and averaged over the batch (BCEWithLogitsLoss with weight = w[labels]).
     /// </summary>
-    public IReadOnlyList<float>? ClassWeights { get; init; }
+    public IReadOnlyList<float>? ClassWeights { get; init => field = value is null ? null : ValueList.Of(value); }
 
     /// <summary>Label smoothing (0 = none): softmax targets (1−ε)·onehot + ε/classes; binary targets (1−ε)·y + ε/2, as Keras.</summary>
     public float LabelSmoothing { get; init; }

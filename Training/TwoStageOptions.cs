@@ -1,10 +1,12 @@
+using OnnxCnn.Training.Internal;
+
 namespace OnnxCnn.Training;
 
 /// <summary>Stage 2 of the two-stage recipe: what to unfreeze, at which rate, for how long.</summary>
 public sealed record TwoStageOptions
 {
     /// <summary>Node/parameter name globs to train in stage 2 (the head trained in stage 1 is added).</summary>
-    public IReadOnlyList<string> Trainable { get; init; } = [];
+    public IReadOnlyList<string> Trainable { get; init => field = ValueList.Of(value); } = ValueList<string>.Empty;
 
     /// <summary>Train everything downstream of this tensor in stage 2 (used when <see cref="Trainable"/> is empty).</summary>
     public string? UnfreezeFrom { get; init; }

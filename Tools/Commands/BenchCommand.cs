@@ -154,6 +154,13 @@ internal static class BenchCommand
             }
         }
 
+        Report(context, session.Device, s, oursRounds, ortRounds);
+        return 0;
+    }
+
+    /// <summary>The comparison's result: medians of both sides, their ratio and the median of the per-round ratios.</summary>
+    private static void Report(CliContext context, ExecutionDevice device, Settings s, double[] oursRounds, double[] ortRounds)
+    {
         var ours = Median(oursRounds);
         var theirs = Median(ortRounds);
         var ratio = ours / theirs;
@@ -166,7 +173,7 @@ internal static class BenchCommand
                 batch = s.Batch,
                 iterations = s.Iterations,
                 rounds = s.CompareRounds,
-                device = session.Device.ToString(),
+                device = device.ToString(),
                 onnxRuntime = OrtEnvironment.Version,
                 onnxcnn = new { imagesPerSecond = Math.Round(ours, 2), rounds = oursRounds.Select(v => Math.Round(v, 2)) },
                 ort = new { imagesPerSecond = Math.Round(theirs, 2), rounds = ortRounds.Select(v => Math.Round(v, 2)) },
@@ -178,10 +185,8 @@ internal static class BenchCommand
         else
         {
             context.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bold]onnxcnn {ours:F1} images/s, ORT C# API {theirs:F1} images/s, ratio {ratio:F3}[/] (median of per-round ratios {pairRatio:F3}; medians of {s.CompareRounds} rounds, batch {s.Batch}, {s.Iterations} runs each, {session.Device}, ONNX Runtime {Markup.Escape(OrtEnvironment.Version)})"));
+                $"[bold]onnxcnn {ours:F1} images/s, ORT C# API {theirs:F1} images/s, ratio {ratio:F3}[/] (median of per-round ratios {pairRatio:F3}; medians of {s.CompareRounds} rounds, batch {s.Batch}, {s.Iterations} runs each, {device}, ONNX Runtime {Markup.Escape(OrtEnvironment.Version)})"));
         }
-
-        return 0;
     }
 
     private static double Median(double[] values)
@@ -244,36 +249,7 @@ internal static class BenchCommand
             throw new UsageException($"input '{input.Name}' is not a tensor; bench infer feeds tensors only.");
         }
 
-        var dims = input.Dimensions.ToArray();
-        for (var i = 0; i < dims.Length; i++)
-        {
-            if (i == 0)
-            {
-                if (dims[0] >= 0 && dims[0] != s.Batch)
-                {
-                    throw new UsageException($"input '{input.Name}' has a fixed batch of {dims[0]} ({input.ShapeText}); use --batch {dims[0]} or make the batch dynamic.");
-                }
-
-                dims[0] = s.Batch;
-            }
-            else if (dims.Length == 4 && i >= 2)
-            {
-                var want = s.Size is { } size ? (i == 2 ? size.H : size.W) : -1;
-                if (dims[i] < 0)
-                {
-                    dims[i] = want > 0 ? want : 224;
-                }
-                else if (want > 0 && dims[i] != want)
-                {
-                    throw new UsageException($"--input-size {s.Size!.Value.H}x{s.Size.Value.W} does not fit input '{input.Name}' of fixed shape {input.ShapeText}.");
-                }
-            }
-            else if (dims[i] < 0)
-            {
-                dims[i] = dims.Length == 4 && i == 1 ? 3 : throw new UsageException($"input '{input.Name}' {input.ShapeText} has symbolic dimension {i} that bench cannot guess.");
-            }
-        }
-
+        var dims = Dimensions(input, s);
         var random = new Random(1234);
         switch (input.ElementType)
         {
@@ -306,5 +282,41 @@ internal static class BenchCommand
             default:
                 throw new UsageException($"input '{input.Name}' is {input.ElementType.Name()}; bench infer feeds float32, float64, uint8, int32, int64 and bool inputs.");
         }
+    }
+
+    /// <summary>The input's shape with the batch and the symbolic sizes of an image input filled in (224×224, 3 channels unless --input-size says otherwise).</summary>
+    private static long[] Dimensions(NodeMetadata input, Settings s)
+    {
+        var dims = input.Dimensions.ToArray();
+        for (var i = 0; i < dims.Length; i++)
+        {
+            if (i == 0)
+            {
+                if (dims[0] >= 0 && dims[0] != s.Batch)
+                {
+                    throw new UsageException($"input '{input.Name}' has a fixed batch of {dims[0]} ({input.ShapeText}); use --batch {dims[0]} or make the batch dynamic.");
+                }
+
+                dims[0] = s.Batch;
+            }
+            else if (dims.Length == 4 && i >= 2)
+            {
+                var want = s.Size is { } size ? (i == 2 ? size.H : size.W) : -1;
+                if (dims[i] < 0)
+                {
+                    dims[i] = want > 0 ? want : 224;
+                }
+                else if (want > 0 && dims[i] != want)
+                {
+                    throw new UsageException($"--input-size {s.Size!.Value.H}x{s.Size.Value.W} does not fit input '{input.Name}' of fixed shape {input.ShapeText}.");
+                }
+            }
+            else if (dims[i] < 0)
+            {
+                dims[i] = dims.Length == 4 && i == 1 ? 3 : throw new UsageException($"input '{input.Name}' {input.ShapeText} has symbolic dimension {i} that bench cannot guess.");
+            }
+        }
+
+        return dims;
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using OnnxCnn.Cli.Internal;
+using OnnxCnn.Graphs;
 using OnnxCnn.Graphs.Edits;
 using OnnxCnn.Runtime;
 using OnnxCnn.Training;
@@ -56,22 +57,8 @@ internal static class BenchTrainCommand
                 Momentum = 0.9f,
             };
             using var training = TrainingSession.Create(headed, spec, session.Read(r));
-            var input = headed.Graph.Input.First(i => headed.Graph.Initializer.All(t => t.Name != i.Name));
-            var dims = input.Type.TensorType.Shape.Dim.Select(d => d.DimValue > 0 ? d.DimValue : 0).ToArray();
             var b = r.GetValue(batch);
-            dims[0] = b;
-            if (dims.Skip(1).Any(d => d == 0))
-            {
-                throw new UsageException($"the model's input '{input.Name}' has a symbolic height or width; give --input-size HxW.");
-            }
-
-            var random = new Random(1);
-            using var x = Tensor<float>.Create(dims);
-            foreach (ref var v in x.Span)
-            {
-                v = random.NextSingle();
-            }
-
+            using var x = SyntheticImages(headed, b);
             using var y = Tensor<long>.FromSpan(Enumerable.Range(0, b).Select(i => (long)(i % r.GetValue(classes))).ToArray(), b);
             training.Step(x, y, 0.01f);
             var n = r.GetValue(steps);
@@ -91,6 +78,27 @@ internal static class BenchTrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A seeded batch of <paramref name="batch"/> random images of the model's input shape (fixed height and width needed).</summary>
+    private static Tensor<float> SyntheticImages(OnnxModel model, int batch)
+    {
+        var input = model.Graph.Input.First(i => model.Graph.Initializer.All(t => t.Name != i.Name));
+        var dims = input.Type.TensorType.Shape.Dim.Select(d => d.DimValue > 0 ? d.DimValue : 0).ToArray();
+        dims[0] = batch;
+        if (dims.Skip(1).Any(d => d == 0))
+        {
+            throw new UsageException($"the model's input '{input.Name}' has a symbolic height or width; give --input-size HxW.");
+        }
+
+        var random = new Random(1);
+        var x = Tensor<float>.Create(dims);
+        foreach (ref var v in x.Span)
+        {
+            v = random.NextSingle();
+        }
+
+        return x;
     }
 
     /// <summary>The timed steps; overlapped, the next batch's prefix runs while the current step trains, as finetune does.</summary>

@@ -35,6 +35,24 @@ internal static class DemoCommand
             throw new InvalidOperationException("demo data (tests/fixtures/tiny_resnet) not found; run the demo from an OnnxCnn checkout.");
         }
 
+        var worst = CompareWithPyTorch(console, fixture);
+        var summary = Graphs.ModelSummary.Create(Graphs.OnnxModel.Load(Path.Combine(fixture, "model.onnx")));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"its summary: {summary.Layers.Count} layers, {summary.TotalParams:N0} parameters (./onnxcnn summary MODEL for the table)"));
+        var photos = Path.Combine(Path.GetDirectoryName(fixture)!, "preprocess");
+        if (Directory.Exists(photos))
+        {
+            CompareWithTorchvision(console, photos);
+        }
+
+        var accuracy = Directory.Exists(photos) ? PretrainedDemo.Run(console, Path.Combine(photos, "photos"), pretrained) : double.NaN;
+
+        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]preprocess[/], [bold]augment-preview[/], [bold]bench[/] infer|preprocess|train, [bold]zoo[/], [bold]finetune[/], [bold]eval[/], [bold]predict[/], [bold]graph[/] head|cut|input-size|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
+        return worst < 1e-4 && accuracy >= 0.9 ? 0 : 1;
+    }
+
+    /// <summary>The fixture's model on its input against the logits PyTorch computed: a table per image; returns the largest difference.</summary>
+    private static double CompareWithPyTorch(IAnsiConsole console, string fixture)
+    {
         using var session = InferenceSession.Open(Path.Combine(fixture, "model.onnx"));
         using var input = Npy.Read(Path.Combine(fixture, "input.npy"));
         using var expected = Npy.Read(Path.Combine(fixture, "logits.npy"));
@@ -64,32 +82,26 @@ internal static class DemoCommand
         var verdict = worst < 1e-4 ? "[green]matches PyTorch[/]" : "[red]differs from PyTorch[/]";
         console.MarkupLine($"{verdict} (largest logit difference {worst.ToString("E2", CultureInfo.InvariantCulture)})");
         console.WriteLine();
-        var summary = Graphs.ModelSummary.Create(Graphs.OnnxModel.Load(Path.Combine(fixture, "model.onnx")));
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"its summary: {summary.Layers.Count} layers, {summary.TotalParams:N0} parameters (./onnxcnn summary MODEL for the table)"));
-        var photos = Path.Combine(Path.GetDirectoryName(fixture)!, "preprocess");
-        if (Directory.Exists(photos))
-        {
-            // A real photo through the imagenet preset, against torchvision's own transform.
-            using var photo = Preprocess.ImageDecoder.DecodeFile(Path.Combine(photos, "photos", "photo1.jpg"));
-            using var prepared = Preprocess.ImageTransforms.Apply(photo, Preprocess.PreprocessSpec.ImageNet);
-            var values = new float[3 * 224 * 224];
-            Preprocess.ImageTransforms.ToTensor(prepared, Preprocess.PreprocessSpec.ImageNet, values);
-            using var torchvision = Npy.Read(Path.Combine(photos, "imagenet", "photo1.npy"));
-            var reference2 = torchvision.As<float>().Span;
-            var maxDiff = 0.0;
-            for (var i = 0; i < values.Length; i++)
-            {
-                maxDiff = Math.Max(maxDiff, Math.Abs(values[i] - reference2[i]));
-            }
+        return worst;
+    }
 
-            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"photo1.jpg ({photo.Width}×{photo.Height}) through the imagenet preset: largest difference from torchvision {maxDiff:E2}"));
+    /// <summary>A real photo through the imagenet preset, against torchvision's own transform.</summary>
+    private static void CompareWithTorchvision(IAnsiConsole console, string photos)
+    {
+        using var photo = Preprocess.ImageDecoder.DecodeFile(Path.Combine(photos, "photos", "photo1.jpg"));
+        using var prepared = Preprocess.ImageTransforms.Apply(photo, Preprocess.PreprocessSpec.ImageNet);
+        var values = new float[3 * 224 * 224];
+        Preprocess.ImageTransforms.ToTensor(prepared, Preprocess.PreprocessSpec.ImageNet, values);
+        using var torchvision = Npy.Read(Path.Combine(photos, "imagenet", "photo1.npy"));
+        var reference = torchvision.As<float>().Span;
+        var maxDiff = 0.0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(values[i] - reference[i]));
         }
 
-        var accuracy = Directory.Exists(photos) ? PretrainedDemo.Run(console, Path.Combine(photos, "photos"), pretrained) : double.NaN;
-
-        console.MarkupLine("Commands available now: [bold]info[/], [bold]summary[/], [bold]infer[/], [bold]preprocess[/], [bold]augment-preview[/], [bold]bench[/] infer|preprocess|train, [bold]zoo[/], [bold]finetune[/], [bold]eval[/], [bold]predict[/], [bold]graph[/] head|cut|input-size|dynamic-batch|rename|extract|append-softmax|clean|reinit|prepend-preprocess (see ./onnxcnn --help).");
-        return worst < 1e-4 && accuracy >= 0.9 ? 0 : 1;
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"photo1.jpg ({photo.Width}×{photo.Height}) through the imagenet preset: largest difference from torchvision {maxDiff:E2}"));
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)

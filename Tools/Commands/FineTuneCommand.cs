@@ -14,9 +14,13 @@ internal static class FineTuneCommand
     internal static readonly FineTuneSettingNames Names = new()
     {
         Dropout = "--dropout",
+        Hidden = "--hidden",
+        KeepHead = "--keep-head",
+        EndToEndMode = "end-to-end",
         BinaryLoss = "--loss bce",
         SeparateValidation = "--val",
         KFold = "--kfold",
+        Folds = "--kfold",
         TwoStage = "--two-stage",
         Stage2Selection = "--unfreeze-from TENSOR or --trainable GLOBS",
         Stage1Epochs = "--stage1-epochs",
@@ -46,14 +50,24 @@ internal static class FineTuneCommand
             var replaceEarlierRun = RunFolder.Check(output, r.GetValue(a.Resume), r.GetValue(a.Overwrite));
             var dataset = ImageDataset.FromFolder(r.GetValue(a.Data)!);
             var explicitSplit = r.GetResult(a.ValSplit) is { Implicit: false };
-            var options = inputs.Apply(r, Settings(a, r, dataset), explicitSplit);
-            options = workflow.Apply(r, options, dataset, explicitValidation: explicitSplit);
+            var options = inputs.Apply(r, Settings(a, r, dataset));
+            var data = inputs.Data(r, dataset, explicitSplit);
+            options = workflow.Apply(r, options, explicitValidation: explicitSplit);
+            if (options.StepLog is { } stepLog && !r.GetValue(a.Resume))
+            {
+                // A resumed run continues its step log; any other run would start it afresh.
+                foreach (var path in FineTuner.StepLogPaths(stepLog, workflow.Folds(r)))
+                {
+                    OutputFiles.RequireWritable(path, "--log-steps", r.GetValue(a.Overwrite));
+                }
+            }
+
             var onnx = GraphFiles.Load(r.GetValue(a.Model)!);
             FineTunePlan plan;
             try
             {
                 // Settings that cannot work with this model or data are usage errors, found once, before anything is written.
-                plan = FineTunePlan.Create(onnx, dataset, options, workflow.Folds(r), Names);
+                plan = FineTunePlan.Create(onnx, data, options, workflow.Folds(r), Names);
             }
             catch (ArgumentException e)
             {
@@ -67,7 +81,7 @@ internal static class FineTuneCommand
             }
 
             context.Out.WriteLine($"fine-tuning {r.GetValue(a.Model)} on {dataset.Items.Count} images of {dataset.Classes.Count} classes ({string.Join(", ", dataset.Classes)})");
-            await workflow.RunAsync(context, plan, output, cancellationToken).ConfigureAwait(false);
+            await workflow.RunAsync(context, plan, r, output, cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;

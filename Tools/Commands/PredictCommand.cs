@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using OnnxCnn.Cli.Internal;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;

@@ -46,30 +46,12 @@ internal sealed class FineTuneInputArgs
         command.Add(cacheMemory);
     }
 
-    /// <summary>Checks the options' combinations and folds them into <paramref name="options"/>; <paramref name="explicitSplit"/> = --val-split was given.</summary>
-    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, bool explicitSplit)
+    /// <summary>Checks the options' combinations and folds them into <paramref name="options"/>.</summary>
+    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options)
     {
         if (r.GetValue(headOnly) && (options.Spec.Trainable.Count > 0 || options.Spec.UnfreezeFrom is not null))
         {
             throw new UsageException("--head-only cannot be combined with --trainable or --unfreeze-from; give one selection.");
-        }
-
-        ImageDataset? validationData = null;
-        if (r.GetValue(validation) is { } folder)
-        {
-            if (explicitSplit)
-            {
-                throw new UsageException("--val gives the validation set; it cannot be combined with --val-split.");
-            }
-
-            try
-            {
-                validationData = ImageDataset.FromFolder(folder);
-            }
-            catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException)
-            {
-                throw new UsageException("--val: " + e.Message);
-            }
         }
 
         return options with
@@ -78,8 +60,30 @@ internal sealed class FineTuneInputArgs
             InputSize = r.GetValue(inputSize),
             Dropout = r.GetValue(dropout),
             CacheMemoryBytes = r.GetValue(cacheMemory) << 20,
-            ValidationData = validationData,
             Spec = options.Spec with { BatchNorm = r.GetValue(batchNorm), DropoutSeed = options.Seed },
         };
+    }
+
+    /// <summary>The run's data: <paramref name="train"/> and the <c>--val</c> folder if given; <paramref name="explicitSplit"/> = --val-split was given.</summary>
+    public FineTuneData Data(ParseResult r, ImageDataset train, bool explicitSplit)
+    {
+        if (r.GetValue(validation) is not { } folder)
+        {
+            return new FineTuneData(train);
+        }
+
+        if (explicitSplit)
+        {
+            throw new UsageException("--val gives the validation set; it cannot be combined with --val-split.");
+        }
+
+        try
+        {
+            return new FineTuneData(train, ImageDataset.FromFolder(folder));
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or InvalidDataException)
+        {
+            throw new UsageException("--val: " + e.Message);
+        }
     }
 }

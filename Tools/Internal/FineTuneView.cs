@@ -17,7 +17,6 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
     private readonly Lock gate = new();
     private ProgressContext? live;
     private ProgressTask? task;
-    private FineTuneProgress? last;
     private (int Fold, int Stage) section;
 
     private FineTuneView(CliContext context, int folds, int epochs)
@@ -31,7 +30,7 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
     /// <param name="context">Where to write.</param>
     /// <param name="folds">K of a K-fold run, else 0.</param>
     /// <param name="epochs">Planned epochs of one run (both stages).</param>
-    /// <param name="run">The fine-tune, given the view as progress sink and epoch callback.</param>
+    /// <param name="run">The fine-tune, given the view as its progress channel.</param>
     /// <param name="twoStage">Whether the run has two stages.</param>
     public static async Task RunAsync(CliContext context, int folds, int epochs, Func<FineTuneView, Task> run, bool twoStage)
     {
@@ -51,11 +50,17 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
             }).ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
+    /// <summary>A step report updates the running bar; the report that ends an epoch (<see cref="FineTuneProgress.Completed"/>) leaves its summary line.</summary>
     public void Report(FineTuneProgress value)
     {
         lock (gate)
         {
+            if (value.Completed is { } epoch)
+            {
+                EpochLine(value, epoch);
+                return;
+            }
+
             if (live is null && value.Fold != section.Fold && folds > 0)
             {
                 context.Out.WriteLine($"fold {value.Fold}/{folds}");
@@ -67,7 +72,6 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
             }
 
             section = (value.Fold, value.Stage);
-            last = value;
             if (live is null)
             {
                 return;
@@ -84,26 +88,23 @@ internal sealed class FineTuneView : IProgress<FineTuneProgress>
     /// <summary>Whether the run has two stages (set before it starts).</summary>
     public bool IsTwoStage { get; init; }
 
-    /// <summary>The end of an epoch: its summary line.</summary>
-    public void Epoch(EpochResult e)
+    /// <summary>The end of an epoch: its summary line, in place of its bar on a terminal.</summary>
+    private void EpochLine(FineTuneProgress end, EpochResult e)
     {
-        lock (gate)
+        var speed = end.ImagesPerSecond > 0 ? string.Create(CultureInfo.InvariantCulture, $", {end.ImagesPerSecond:F0} images/s") : "";
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"epoch {e.Epoch}/{(end.Epochs > 0 ? end.Epochs : epochs)}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}{(double.IsNaN(e.ValidationLoss) ? "" : string.Create(CultureInfo.InvariantCulture, $", val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1}"))} ({e.Seconds:F1} s{speed})");
+        if (live is null)
         {
-            var speed = last is { } p && p.Epoch == e.Epoch ? string.Create(CultureInfo.InvariantCulture, $", {p.ImagesPerSecond:F0} images/s") : "";
-            var line = string.Create(CultureInfo.InvariantCulture,
-                $"epoch {e.Epoch}/{last?.Epochs ?? epochs}: loss {e.TrainLoss:F4}, accuracy {e.TrainAccuracy:P1}{(double.IsNaN(e.ValidationLoss) ? "" : string.Create(CultureInfo.InvariantCulture, $", val loss {e.ValidationLoss:F4}, val accuracy {e.ValidationAccuracy:P1}"))} ({e.Seconds:F1} s{speed})");
-            if (live is null)
-            {
-                context.Out.WriteLine(line);
-                return;
-            }
-
-            var done = task ?? live.AddTask("epoch", maxValue: 1);
-            done.Description = Markup.Escape((last is null ? "" : Prefix(last)) + line);
-            done.Value = done.MaxValue;
-            done.StopTask();
-            task = null;
+            context.Out.WriteLine(line);
+            return;
         }
+
+        var done = task ?? live.AddTask("epoch", maxValue: 1);
+        done.Description = Markup.Escape(Prefix(end) + line);
+        done.Value = done.MaxValue;
+        done.StopTask();
+        task = null;
     }
 
     /// <summary>A running epoch's label: <c>epoch 1/5 · batch 3/40 · loss 0.4213 · accuracy 81.2% · 152 images/s · ETA 0:12</c>.</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using OnnxCnn.Preprocess;
 using OnnxCnn.Training;
 
 namespace OnnxCnn.Cli.Internal;
@@ -35,9 +34,9 @@ internal sealed class FineTuneWorkflowArgs
 
     /// <summary>
     /// Checks the workflow options' combinations and folds them into <paramref name="options"/>; the two-stage
-    /// recipe's own rules are the library's (<see cref="FineTuner.Validate"/>).
+    /// recipe's and the fold count's own rules are the library's (<see cref="FineTuner.Validate"/>).
     /// </summary>
-    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, ImageDataset dataset, bool explicitValidation)
+    public FineTuneOptions Apply(ParseResult r, FineTuneOptions options, bool explicitValidation)
     {
         var two = r.GetValue(twoStage);
         foreach (var stageOption in new Option[] { stage1Epochs, stage2Epochs, stage2Lr })
@@ -48,25 +47,13 @@ internal sealed class FineTuneWorkflowArgs
             }
         }
 
-        if (r.GetValue(kfold) is { } k)
+        // The fold count's own rules are the library's (FineTunePlan.Create); whether --val-split was given is the command line's.
+        if (r.GetValue(kfold) is not null && explicitValidation)
         {
-            if (k < 2)
-            {
-                throw new UsageException($"--kfold must be at least 2, got {k}.");
-            }
-
-            if (k > dataset.Items.Count)
-            {
-                throw new UsageException($"--kfold {k} needs at least {k} images; the data has {dataset.Items.Count}.");
-            }
-
-            if (explicitValidation)
-            {
-                throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val-split.");
-            }
+            throw new UsageException("--kfold holds out each fold in turn; it cannot be combined with --val-split.");
         }
 
-        options = options with { Session = session.Read(r), StepLog = r.GetValue(logSteps) };
+        options = options with { StepLog = r.GetValue(logSteps) };
         if (!two)
         {
             return options;
@@ -81,8 +68,8 @@ internal sealed class FineTuneWorkflowArgs
         };
     }
 
-    /// <summary>Runs the fine-tune (or the K folds) with a progress view and prints where the results went.</summary>
-    public async Task RunAsync(CliContext context, FineTunePlan plan, string output, CancellationToken cancellationToken)
+    /// <summary>Runs the fine-tune (or the K folds) on the sessions <c>--device</c> and <c>--threads</c> ask for, with a progress view, and prints where the results went.</summary>
+    public async Task RunAsync(CliContext context, FineTunePlan plan, ParseResult r, string output, CancellationToken cancellationToken)
     {
         var options = plan.Options;
         var folds = plan.KFold ?? 0;
@@ -90,15 +77,14 @@ internal sealed class FineTuneWorkflowArgs
         CrossValidationResult? crossValidation = null;
         await FineTuneView.RunAsync(context, folds, epochs, async view =>
         {
-            void Warn(string w) => context.Error.WriteLine("warning: " + w);
-            var run = plan.WithProgress(view);
+            var execution = new FineTuneExecution { Session = session.Read(r), Progress = view, Warning = w => context.Error.WriteLine("warning: " + w) };
             if (folds > 0)
             {
-                crossValidation = await run.CrossValidateAsync(output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+                crossValidation = await plan.CrossValidateAsync(output, execution, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await run.RunAsync(output, view.Epoch, Warn, cancellationToken).ConfigureAwait(false);
+                await plan.RunAsync(output, execution, cancellationToken).ConfigureAwait(false);
             }
         }, options.SecondStage is not null).ConfigureAwait(false);
         if (crossValidation is { } cv)
@@ -116,7 +102,7 @@ internal sealed class FineTuneWorkflowArgs
         }
         else
         {
-            context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, curves.png{(options.ValidationSplit > 0 || options.ValidationData is not null ? ", confusion.png" : "")}, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
+            context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, curves.png{(options.ValidationSplit > 0 || plan.Data.Validation is not null ? ", confusion.png" : "")}, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
             if (ThroughputLine(Path.Combine(output, "metrics.json"), options.SecondStage is null ? "training" : "stage 2 training") is { } line)
             {
                 context.Out.WriteLine(line);

@@ -82,12 +82,7 @@ internal static class PretrainedDemo
             console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(p =>
             {
                 var task = p.AddTask("head only, on cached ResNet-18 features (Adam)", maxValue: options.Epochs);
-                FineTuner.RunAsync(model, train, options, output, e =>
-                {
-                    task.Value = e.Epoch;
-                    console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  epoch {e.Epoch}: loss {e.TrainLoss:F3}, accuracy {e.TrainAccuracy:P0}, val accuracy {e.ValidationAccuracy:P0} ({e.Seconds:F1} s)"));
-                }).GetAwaiter().GetResult();
+                FineTuner.RunAsync(model, train, options, output, new FineTuneExecution { Progress = new EpochLines(console, task) }).GetAwaiter().GetResult();
             });
 
             var test = ImageDataset.FromFolder(Path.Combine(root, "data", "test"));
@@ -105,6 +100,22 @@ internal static class PretrainedDemo
             {
                 Directory.Delete(root, recursive: true);
             }
+        }
+    }
+
+    /// <summary>The demo's view of the run: a line per finished epoch, and the bar moved on.</summary>
+    private sealed class EpochLines(IAnsiConsole console, ProgressTask task) : IProgress<FineTuneProgress>
+    {
+        public void Report(FineTuneProgress value)
+        {
+            if (value.Completed is not { } e)
+            {
+                return;
+            }
+
+            task.Value = e.Epoch;
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"  epoch {e.Epoch}: loss {e.TrainLoss:F3}, accuracy {e.TrainAccuracy:P0}, val accuracy {e.ValidationAccuracy:P0} ({e.Seconds:F1} s)"));
         }
     }
 

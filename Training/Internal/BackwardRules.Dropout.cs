@@ -55,8 +55,33 @@ internal sealed partial class BackwardRules
         var y = e.Node("Mul", [x, mask], "do_y");
 
         e.ReplaceNode(node, index, before, y);
+        if (node.Input.Count > 1)
+        {
+            RemoveIfUnused(node.Input[1]);
+        }
 
         dropoutMasks[node.Output[0]] = mask;
+    }
+
+    /// <summary>Drops the ratio's initializer (or Constant node) once the rewritten Dropout was its only consumer.</summary>
+    private void RemoveIfUnused(string ratio)
+    {
+        if (ratio.Length == 0 || e.Graph.Node.Any(n => n.Input.Contains(ratio)) || e.Graph.Output.Any(o => o.Name == ratio))
+        {
+            return;
+        }
+
+        var initializer = e.Graph.Initializer.FirstOrDefault(t => t.Name == ratio);
+        if (initializer is not null && !e.Graph.Input.Any(i => i.Name == ratio))
+        {
+            e.Graph.Initializer.Remove(initializer);
+        }
+
+        var constant = e.Graph.Node.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Contains(ratio));
+        if (constant is not null)
+        {
+            e.Graph.Node.Remove(constant);
+        }
     }
 
     private float DropoutRatio(NodeProto node)

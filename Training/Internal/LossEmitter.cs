@@ -51,17 +51,7 @@ internal static class LossEmitter
     /// </summary>
     private static (string, string) SigmoidBinaryCrossEntropy(GraphEmitter e, TrainingSpec spec, string logits, TensorShape shape)
     {
-        var rank2 = shape.Dims switch
-        {
-            { Length: 1 } => false,
-            { Length: 2 } d when d[1].IsKnown && d[1].Value == 1 => true,
-            _ => throw new InvalidOperationException($"binary cross-entropy needs one logit per sample ([batch, 1] or [batch]); '{logits}' is {shape}."),
-        };
-        if (spec.PositiveWeight is not (> 0 and < float.PositiveInfinity))
-        {
-            throw new ArgumentException($"the positive-class weight must be a positive number, not {spec.PositiveWeight}.");
-        }
-
+        var rank2 = IsColumn(spec, logits, shape);
         var labels = TrainingGraph.LabelsInput;
         var y = e.Node("Cast", [labels], "y", GraphEmitter.Int("to", 1));
         if (rank2)
@@ -109,5 +99,22 @@ internal static class LossEmitter
         var loss = e.Node("ReduceMean", [perSample], "loss", GraphEmitter.Int("keepdims", 0));
         var count = e.Node("Cast", [e.Node("Size", [logits], "count")], "countf", GraphEmitter.Int("to", 1));
         return (loss, e.Node("Div", [gradient, count], "dlogits"));
+    }
+
+    /// <summary>Whether binary logits are a [batch, 1] column (else [batch]); anything else, or a bad positive-class weight, is refused.</summary>
+    private static bool IsColumn(TrainingSpec spec, string logits, TensorShape shape)
+    {
+        var column = shape.Dims switch
+        {
+            { Length: 1 } => false,
+            { Length: 2 } d when d[1].IsKnown && d[1].Value == 1 => true,
+            _ => throw new InvalidOperationException($"binary cross-entropy needs one logit per sample ([batch, 1] or [batch]); '{logits}' is {shape}."),
+        };
+        if (spec.PositiveWeight is not (> 0 and < float.PositiveInfinity))
+        {
+            throw new ArgumentException($"the positive-class weight must be a positive number, not {spec.PositiveWeight}.");
+        }
+
+        return column;
     }
 }

@@ -1,7 +1,7 @@
 namespace OnnxCnn.Training.Internal;
 
 /// <summary>
-/// The state of one stage of a run — where it writes, what came before it and who listens — kept apart
+/// The state of one stage of a run — where it writes, what came before it, how it executes and who listens — kept apart
 /// from the settings (<see cref="FineTuneOptions"/>): a two-stage run or a K-fold run derives one per stage or fold.
 /// </summary>
 internal sealed record RunContext(string OutputDirectory)
@@ -33,11 +33,11 @@ internal sealed record RunContext(string OutputDirectory)
     /// <summary>The step log of this stage (a K-fold run has one per fold), or null.</summary>
     public string? StepLog { get; init; }
 
+    /// <summary>The training sessions' options (<see cref="FineTuner.TrainingSessionOptions"/> of the run's, a copy), or null for ONNX Runtime's CPU defaults.</summary>
+    public Runtime.SessionOptions? Session { get; init; }
+
     /// <summary>The one progress channel: every optimiser step and every finished epoch.</summary>
     public IProgress<FineTuneProgress>? Progress { get; init; }
-
-    /// <summary>Receives each finished epoch, or null.</summary>
-    public Action<EpochResult>? EpochDone { get; init; }
 
     /// <summary>Receives warnings (skipped images), or null.</summary>
     public Action<string>? Warning { get; init; }

@@ -7,8 +7,9 @@ using OnnxCnn.Training.Reports;
 namespace OnnxCnn.Training.Internal;
 
 /// <summary>
-/// What a stage tells the world: progress after every step, history.csv and curves.png after every epoch,
-/// the step log, and at the end confusion.png and metrics.json — each written once per update, atomically.
+/// What a stage tells the world: progress after every step and at the end of every epoch (one channel), history.csv
+/// and curves.png after every epoch, the step log, and at the end confusion.png and metrics.json — each written once
+/// per update, atomically.
 /// </summary>
 internal sealed class RunReporter : IDisposable
 {
@@ -16,6 +17,7 @@ internal sealed class RunReporter : IDisposable
     private readonly RunContext run;
     private readonly StepLog? stepLog;
     private readonly int epochsShown;
+    private FineTuneProgress? lastStep;
 
     public RunReporter(RunContext run, int stageEpochs, int stepsDone)
     {
@@ -37,17 +39,34 @@ internal sealed class RunReporter : IDisposable
         }
 
         batches = Math.Max(totals.Batches, batches);
-        run.Progress.Report(new FineTuneProgress(run.Stage, run.Fold, epoch, epochsShown, totals.Batches, batches, totals.Seen,
-            totals.Loss, totals.Accuracy, totals.Seen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed / totals.Batches * (batches - totals.Batches)));
+        lastStep = new FineTuneProgress(run.Stage, run.Fold, epoch, epochsShown, totals.Batches, batches, totals.Seen,
+            totals.Loss, totals.Accuracy, totals.Seen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed / totals.Batches * (batches - totals.Batches));
+        run.Progress.Report(lastStep);
     }
 
-    /// <summary>After every epoch: the step log reaches the disk, listeners hear of it, history.csv and curves.png are rewritten.</summary>
-    public void Epoch(EpochResult result, IReadOnlyList<EpochResult> history)
+    /// <summary>After every epoch: the step log reaches the disk, history.csv and curves.png are rewritten.</summary>
+    public void Epoch(IReadOnlyList<EpochResult> history)
     {
         stepLog?.Flush();
-        run.EpochDone?.Invoke(result);
         WriteHistory(HistoryPath, history);
         TrainingCharts.SaveCurves(Path.Combine(run.OutputDirectory, "curves.png"), history);
+    }
+
+    /// <summary>
+    /// When the epoch is over (written and checkpointed): the report that ends it on the one progress channel, with the
+    /// epoch's result and its last step's training numbers (an epoch without a step reports its totals at zero speed).
+    /// </summary>
+    public void EpochEnd(EpochResult result, EpochTotals totals, int epoch, int batches)
+    {
+        if (run.Progress is null)
+        {
+            return;
+        }
+
+        var last = lastStep is { } step && step.Epoch == epoch ? step
+            : new FineTuneProgress(run.Stage, run.Fold, epoch, epochsShown, totals.Batches, Math.Max(totals.Batches, batches), totals.Seen,
+                totals.Loss, totals.Accuracy, 0, TimeSpan.Zero);
+        run.Progress.Report(last with { Remaining = TimeSpan.Zero, Completed = result });
     }
 
     /// <summary>The end of the stage: confusion.png (with validation) and metrics.json, written once.</summary>

@@ -27,8 +27,8 @@ internal sealed class StageBatches : IDisposable
         var loader = BatchPipeline.DefaultLoader(data, plan.Preprocess);
         var workers = DecodeWorkers(session.Device);
         train = new BatchPipeline(data, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess, Augment = options.Augment, Seed = options.Seed, StartWorkers = workers }, loader);
-        validation = new BatchPipeline(plan.ValidationData, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess, StartWorkers = workers },
-            ReferenceEquals(plan.ValidationData, data) ? loader : BatchPipeline.DefaultLoader(plan.ValidationData, plan.Preprocess));
+        validation = new BatchPipeline(plan.ValidationSet, new PipelineOptions { BatchSize = options.BatchSize, Preprocess = plan.Preprocess, StartWorkers = workers },
+            ReferenceEquals(plan.ValidationSet, data) ? loader : BatchPipeline.DefaultLoader(plan.ValidationSet, plan.Preprocess));
         if (run.Warning is { } warning)
         {
             train.Warning += warning;
@@ -79,7 +79,7 @@ internal sealed class StageBatches : IDisposable
             validationCache = new FeatureCache(left, Path.Combine(run.Artifacts, FeatureCache.ValidationSpillFileName));
         }
 
-        return evaluator = new Evaluator(session, validation, plan.Validation, plan.ValidationData, options.BatchSize, plan.Preprocess.Nhwc, validationCache);
+        return evaluator = new Evaluator(session, validation, plan.Validation, plan.ValidationSet, options.BatchSize, plan.Preprocess.Nhwc, validationCache);
     }
 
     public void Dispose()

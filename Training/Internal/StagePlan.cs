@@ -8,9 +8,9 @@ namespace OnnxCnn.Training.Internal;
 /// What a stage trains — the model at its input size with its new head, the final training spec, the
 /// preprocessing — and on what: the training and validation indices. Prepared once, before any session opens.
 /// </summary>
-internal sealed record StagePlan(OnnxModel Model, TrainingSpec Spec, PreprocessSpec Preprocess, int[] Train, int[] Validation, ImageDataset ValidationData, bool Binary)
+internal sealed record StagePlan(OnnxModel Model, TrainingSpec Spec, PreprocessSpec Preprocess, int[] Train, int[] Validation, ImageDataset ValidationSet, bool Binary)
 {
-    public static StagePlan Prepare(OnnxModel model, ImageDataset data, FineTuneOptions options, RunContext run)
+    public static StagePlan Prepare(OnnxModel model, FineTuneData data, FineTuneOptions options, RunContext run)
     {
         var binary = options.Spec.Loss == LossKind.SigmoidBinaryCrossEntropy;
         var (sized, preprocess) = ModelInput.AtInputSize(model, options);
@@ -19,10 +19,10 @@ internal sealed record StagePlan(OnnxModel Model, TrainingSpec Spec, PreprocessS
         var spec = options.Spec;
         if (options.ClassWeights)
         {
-            spec = spec with { ClassWeights = [.. Splits.ClassWeights(train.Select(i => data.Items[i].Label).ToArray(), data.Classes.Count)] };
+            spec = spec with { ClassWeights = [.. Splits.ClassWeights(train.Select(i => data.Train.Items[i].Label).ToArray(), data.Train.Classes.Count)] };
         }
 
-        return new StagePlan(headed, WithHeadTrainable(spec, options, sized, headed), preprocess, train, validation, options.ValidationData ?? data, binary);
+        return new StagePlan(headed, WithHeadTrainable(spec, options, sized, headed), preprocess, train, validation, data.Validation ?? data.Train, binary);
     }
 
     /// <summary>The model with the new head <see cref="FineTuneOptions.NewHeadClasses"/> asks for; a binary head has one output unit, its logit for the second class.</summary>
@@ -54,12 +54,12 @@ internal sealed record StagePlan(OnnxModel Model, TrainingSpec Spec, PreprocessS
     }
 
     /// <summary>A separate validation set is evaluated whole; otherwise a K-fold's fold, or a stratified split of the training data.</summary>
-    private static (int[] Train, int[] Validation) Split(ImageDataset data, FineTuneOptions options, RunContext run)
+    private static (int[] Train, int[] Validation) Split(FineTuneData data, FineTuneOptions options, RunContext run)
     {
-        var all = Enumerable.Range(0, data.Items.Count).ToArray();
-        return options.ValidationData is { } separate ? (all, Enumerable.Range(0, separate.Items.Count).ToArray())
+        var all = Enumerable.Range(0, data.Train.Items.Count).ToArray();
+        return data.Validation is { } separate ? (all, Enumerable.Range(0, separate.Items.Count).ToArray())
             : run.Split is { } split ? split
-            : options.ValidationSplit > 0 ? Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed)
+            : options.ValidationSplit > 0 ? Splits.Stratified(data.Train.Labels, options.ValidationSplit, options.Seed)
             : (all, []);
     }
 }

@@ -27,18 +27,18 @@ internal sealed class Trainer : IDisposable
     private readonly StageClock clock = new();
     private int globalStep;
 
-    private Trainer(OnnxModel model, ImageDataset data, FineTuneOptions options, RunContext run)
+    private Trainer(OnnxModel model, FineTuneData data, FineTuneOptions options, RunContext run)
     {
         this.options = options;
         this.run = run;
-        this.data = data;
+        this.data = data.Train;
         plan = StagePlan.Prepare(model, data, options, run);
-        session = TrainingSession.Create(plan.Model, plan.Spec, FineTuner.TrainingSessionOptions(options.Session));
+        session = TrainingSession.Create(plan.Model, plan.Spec, run.Session);
         try
         {
             Directory.CreateDirectory(run.Artifacts);
             AtomicFile.RemoveKilledWrites(run.OutputDirectory);
-            batches = new StageBatches(session, data, plan, options, run);
+            batches = new StageBatches(session, data.Train, plan, options, run);
         }
         catch
         {
@@ -53,7 +53,7 @@ internal sealed class Trainer : IDisposable
     }
 
     /// <summary>Runs one stage into <see cref="RunContext.OutputDirectory"/> (settings already validated).</summary>
-    public static async Task<StageOutcome> RunStageAsync(OnnxModel model, ImageDataset data, FineTuneOptions options, RunContext run, CancellationToken cancellationToken)
+    public static async Task<StageOutcome> RunStageAsync(OnnxModel model, FineTuneData data, FineTuneOptions options, RunContext run, CancellationToken cancellationToken)
     {
         using var trainer = new Trainer(model, data, options, run);
         return await trainer.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -77,8 +77,9 @@ internal sealed class Trainer : IDisposable
             var result = new EpochResult(epoch, totals.Loss, totals.Accuracy, validation?.Loss ?? double.NaN, validation?.Accuracy ?? double.NaN,
                 schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, stepsPerEpoch * options.Epochs), epochClock.Elapsed.TotalSeconds);
             history.Add(result);
-            reporter.Epoch(result, history);
+            reporter.Epoch(history);
             checkpointer.Save(epoch, stopping.Improved(result.ValidationLoss));
+            reporter.EpochEnd(result, totals, epoch, stepsPerEpoch);
             clock.BookkeepingDone();
         }
 

@@ -114,6 +114,36 @@ public class FineTuneWorkflowCliTests
         Assert.All(epochs, l => Assert.Matches(@"^epoch \d/2: loss \d+\.\d{4}, accuracy .*\(\d+\.\d s, \d+ images/s\)$", l));
     }
 
+    [Fact]
+    public void LogSteps_ExistingLog_RefusedBeforeAnyWork_UnlessOverwrite()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 2);
+        var log = dir.File("steps.csv");
+        File.WriteAllText(log, "an earlier run's log\n");
+        var (code, stdout, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--val-split", "0", "--log-steps", log));
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --log-steps '{log}' already exists; pass --overwrite to replace it.", stderr.Trim());
+        Assert.Equal("an earlier run's log\n", File.ReadAllText(log));
+        Assert.False(Directory.Exists(dir.File("run")), stdout);
+
+        (code, stdout, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--val-split", "0", "--log-steps", log, "--overwrite"));
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal("step,loss", File.ReadLines(log).First());
+    }
+
+    [Fact]
+    public void LogSteps_KFoldWithAnExistingFoldLog_NamesThatFile()
+    {
+        using var dir = new TempDir();
+        var data = FineTuneCliTests.MakeDataset(dir, 3);
+        File.WriteAllText(dir.File("steps.fold-2.csv"), "x\n");
+        var (code, _, stderr) = Cli.Run(Args(data, dir.File("run"), "--epochs", "1", "--kfold", "3", "--log-steps", dir.File("steps.csv")));
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --log-steps '{dir.File("steps.fold-2.csv")}' already exists; pass --overwrite to replace it.", stderr.Trim());
+        Assert.False(File.Exists(dir.File("steps.fold-1.csv")));
+    }
+
     [Theory]
     [InlineData("cpu")]
     [InlineData("auto")]
@@ -149,8 +179,9 @@ public class FineTuneWorkflowCliTests
         var context = new CliContext(console, stdout, new StringWriter());
         await FineTuneView.RunAsync(context, folds: 0, epochs: 2, view =>
         {
-            view.Report(new Training.FineTuneProgress(1, 0, 1, 2, 3, 5, 12, 0.5, 0.75, 123.4, TimeSpan.FromSeconds(75)));
-            view.Epoch(new Training.EpochResult(1, 0.45, 0.8, 0.4, 0.9, 0.01, 2.5));
+            var step = new Training.FineTuneProgress(1, 0, 1, 2, 3, 5, 12, 0.5, 0.75, 123.4, TimeSpan.FromSeconds(75));
+            view.Report(step);
+            view.Report(step with { Remaining = TimeSpan.Zero, Completed = new Training.EpochResult(1, 0.45, 0.8, 0.4, 0.9, 0.01, 2.5) });
             return Task.CompletedTask;
         }, twoStage: false);
         var text = stdout.ToString();

@@ -120,7 +120,8 @@ public class DatasetTests
         var folds = Splits.KFold(labels, 5, seed: 3);
         Assert.Equal(Enumerable.Range(0, 50), folds.SelectMany(f => f).Order());
         Assert.All(folds, f => Assert.Equal(2, f.Count(i => labels[i] == 1)));
-        Assert.Throws<ArgumentException>(() => Splits.KFold(labels, 1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Splits.KFold(labels, 1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Splits.KFold(labels, labels.Length + 1, 0));
     }
 
     [Fact]

@@ -112,6 +112,69 @@ public class NpyTests
 
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    [Fact]
+    public void Read_PipeDeclaringHugeShape_FailsOnLengthWithoutAllocatingIt()
+    {
+        // 500,000,000 floats (2 GB) declared, 100 bytes present, and a stream that cannot tell its length.
+        var bytes = NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (500000000,), }", new byte[100]);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new ForwardOnlyStream(bytes), "pipe"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("data is shorter than shape [500000000]", e.Message);
+        Assert.True(allocated < 64L << 20, $"allocated {allocated} bytes for a 100-byte stream");
+    }
+
+    [Fact]
+    public void Read_PipeLargerThanOneChunk_ReadsEveryByte()
+    {
+        var values = new float[5_000_000];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (i * 7919) % 100_003;
+        }
+
+        using var t = Tensor<float>.FromSpan(values, 5, 1_000_000);
+        using var stream = new MemoryStream();
+        Npy.Write(stream, t);
+        using var back = Npy.Read(new ForwardOnlyStream(stream.ToArray()), "pipe");
+        Assert.Equal(t.Shape, back.Shape);
+        Assert.Equal(values, back.As<float>().ToArray());
+    }
+
+    /// <summary>A pipe-like stream: readable, no length, no seeking, at most 4 KiB per read.</summary>
+    private sealed class ForwardOnlyStream(byte[] data) : Stream
+    {
+        private int position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(Math.Min(count, 4096), data.Length - position);
+            Array.Copy(data, position, buffer, offset, n);
+            position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private static byte[] NpyBytes(string header, byte[] data)
     {
         var h = Encoding.Latin1.GetBytes(header + "\n");

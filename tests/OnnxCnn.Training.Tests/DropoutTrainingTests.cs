@@ -46,6 +46,17 @@ public class DropoutTrainingTests
     }
 
     [Fact]
+    public void Dropout_Rewritten_LeavesNoUnusedRatioBehind()
+    {
+        var graph = TrainingCompiler.Compile(Model(0.3f), new TrainingSpec { Trainable = ["w"] });
+        var step = graph.Step.Graph;
+        Assert.DoesNotContain(step.Node, n => n.OpType == "Dropout");
+        Assert.DoesNotContain(step.Initializer, t => t.Name == "ratio");
+        var used = step.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        Assert.All(step.Initializer, t => Assert.Contains(t.Name, used));
+    }
+
+    [Fact]
     public void Dropout_Gradient_MaskedLikeTheForward()
     {
         using var session = TrainingSession.Create(Model(0.5f), new TrainingSpec { Trainable = ["*"], ExposeGradients = true });

@@ -62,7 +62,7 @@ public class FineTuneInputsTests
         {
             var run = dir.File(name);
             var probe = new SpillProbe(run);
-            var history = await FineTuner.RunAsync(TinyResNet, data, Options() with { CacheMemoryBytes = budget, Progress = probe }, run);
+            var history = await FineTuner.RunAsync(TinyResNet, data, Options() with { CacheMemoryBytes = budget }, run, new FineTuneExecution { Progress = probe });
             Assert.Equal(memory.Select(h => (h.TrainLoss, h.TrainAccuracy, h.ValidationLoss, h.ValidationAccuracy)),
                 history.Select(h => (h.TrainLoss, h.TrainAccuracy, h.ValidationLoss, h.ValidationAccuracy)));
             Assert.NotEmpty(probe.LaterEpochs);
@@ -81,7 +81,7 @@ public class FineTuneInputsTests
         var data = FineTuneWorkflowTests.MakeDataset(dir, 4);
         var run = dir.File("run");
         var probe = new SpillProbe(run, throwInEpoch: 2);
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => FineTuner.RunAsync(TinyResNet, data, Options() with { CacheMemoryBytes = 0, Progress = probe }, run));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => FineTuner.RunAsync(TinyResNet, data, Options() with { CacheMemoryBytes = 0 }, run, new FineTuneExecution { Progress = probe }));
         Assert.Equal("stopped by the test", e.Message);
         Assert.Equal([true], probe.LaterEpochs);
         Assert.False(File.Exists(SpillFile(run)));
@@ -106,7 +106,7 @@ public class FineTuneInputsTests
         using var other = new TempDir();
         var validation = FineTuneWorkflowTests.MakeDataset(other, 3);
         var steps = new List<FineTuneProgress>();
-        var history = await FineTuner.RunAsync(TinyResNet, train, Options(1) with { ValidationData = validation, Progress = new Progress(steps) }, dir.File("run"));
+        var history = await FineTuner.RunAsync(TinyResNet, new FineTuneData(train, validation), Options(1), dir.File("run"), new FineTuneExecution { Progress = new Progress(steps) });
         Assert.Equal(3, steps[^1].Batches); // 12 training images in batches of 4: none held out
         Assert.Equal(12, steps[^1].Images);
         Assert.False(double.IsNaN(history[0].ValidationLoss));
@@ -129,10 +129,10 @@ public class FineTuneInputsTests
         }
 
         var validation = ImageDataset.FromFolder(Path.Combine(other.Path, "v"));
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.RunAsync(TinyResNet, train, Options() with { ValidationData = validation }, dir.File("run")));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.RunAsync(TinyResNet, new FineTuneData(train, validation), Options(), dir.File("run")));
         Assert.Equal("the validation data's classes (blue, green) differ from the training data's (blue, red); both need the same class folders.", e.Message);
         Assert.False(Directory.Exists(dir.File("run")));
-        var k = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.CrossValidateAsync(TinyResNet, train, Options() with { ValidationData = train }, 2, dir.File("kfold")));
+        var k = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.CrossValidateAsync(TinyResNet, new FineTuneData(train, train), Options(), 2, dir.File("kfold")));
         Assert.StartsWith("a separate validation set cannot be combined with K-fold", k.Message);
         Assert.False(Directory.Exists(dir.File("kfold")));
     }

@@ -57,11 +57,14 @@ public class FineTuneWorkflowTests
         return model.Graph.Node.Where(n => n.Name.StartsWith(prefix, StringComparison.Ordinal)).SelectMany(n => n.Input).Where(initializers.Contains).ToHashSet();
     }
 
+    /// <summary>The one progress channel, sorted: step reports, and the reports that end an epoch.</summary>
     private sealed class Collect : IProgress<FineTuneProgress>
     {
         public List<FineTuneProgress> Reports { get; } = [];
 
-        public void Report(FineTuneProgress value) => Reports.Add(value);
+        public List<FineTuneProgress> EpochEnds { get; } = [];
+
+        public void Report(FineTuneProgress value) => (value.IsEpochEnd ? EpochEnds : Reports).Add(value);
     }
 
     [Fact]
@@ -100,7 +103,7 @@ public class FineTuneWorkflowTests
         using var dir = new TempDir();
         var data = MakeDataset(dir, 6);
         var sink = new Collect();
-        var history = await FineTuner.RunAsync(TinyResNet, data, Options() with { Progress = sink }, dir.File("run"));
+        var history = await FineTuner.RunAsync(TinyResNet, data, Options(), dir.File("run"), new FineTuneExecution { Progress = sink });
         Assert.Equal(6, sink.Reports.Count);
         Assert.Equal([1, 2, 3, 1, 2, 3], sink.Reports.Select(r => r.Batch));
         Assert.Equal([1, 1, 1, 2, 2, 2], sink.Reports.Select(r => r.Epoch));
@@ -125,13 +128,14 @@ public class FineTuneWorkflowTests
         var sink = new Collect();
         var options = Options() with
         {
-            Progress = sink,
             StepLog = dir.File("steps.csv"),
             SecondStage = new TwoStageOptions { UnfreezeFrom = Stage2Tensor, Epochs = 2, LearningRate = 0 },
         };
-        var history = await FineTuner.RunAsync(TinyResNet, data, options, outDir);
+        var history = await FineTuner.RunAsync(TinyResNet, data, options, outDir, new FineTuneExecution { Progress = sink });
         Assert.Equal([1, 2, 3, 4], history.Select(h => h.Epoch));
         Assert.Equal([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], sink.Reports.Select(r => r.Stage));
+        Assert.Equal([(1, 1), (1, 2), (2, 3), (2, 4)], sink.EpochEnds.Select(r => (r.Stage, r.Completed!.Epoch)));
+        Assert.Equal(history, sink.EpochEnds.Select(r => r.Completed));
         Assert.All(sink.Reports, r => Assert.Equal(4, r.Epochs));
         Assert.Equal(Enumerable.Range(1, 12).Select(i => i.ToString(CultureInfo.InvariantCulture)), ReadCsv(dir.File("steps.csv")).Skip(1).Select(r => r[0]));
 
@@ -191,8 +195,12 @@ public class FineTuneWorkflowTests
         using var dir = new TempDir();
         var data = MakeDataset(dir, 6);
         var outDir = dir.File("cv");
-        var result = await FineTuner.CrossValidateAsync(TinyResNet, data, Options() with { StepLog = dir.File("steps.csv") }, 3, outDir);
+        var sink = new Collect();
+        var result = await FineTuner.CrossValidateAsync(TinyResNet, data, Options() with { StepLog = dir.File("steps.csv") }, 3, outDir, new FineTuneExecution { Progress = sink });
         Assert.Equal([1, 2, 3], result.Folds.Select(f => f.Fold));
+        // The one progress channel: every fold's steps and the end of each of its epochs.
+        Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3], sink.Reports.Select(r => r.Fold));
+        Assert.Equal([(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)], sink.EpochEnds.Select(r => (r.Fold, r.Completed!.Epoch)));
         long validated = 0;
         foreach (var fold in result.Folds)
         {
@@ -245,6 +253,37 @@ public class FineTuneWorkflowTests
         using var dir = new TempDir();
         var data = MakeDataset(dir, 2);
         var e = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.CrossValidateAsync(TinyResNet, data, Options(), 1, dir.File("cv")));
-        Assert.Equal("K-fold needs 2 ≤ K ≤ 4 samples, got K = 1.", e.Message);
+        Assert.Equal("the fold count must be at least 2, got 1.", e.Message);
+        Assert.False(Directory.Exists(dir.File("cv")));
+    }
+
+    [Fact]
+    public async Task KFold_MoreFoldsThanImages_ThrowsBeforeWriting()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir, 2);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => FineTuner.CrossValidateAsync(TinyResNet, data, Options(), 5, dir.File("cv")));
+        Assert.Equal("the fold count 5 needs at least 5 images; the data has 4.", e.Message);
+        Assert.False(Directory.Exists(dir.File("cv")));
+        // One rule, in the caller's names; a plan for one run has no fold count to check.
+        var cli = Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, Options(), 5, new FineTuneSettingNames { Folds = "--kfold" }));
+        Assert.Equal("--kfold 5 needs at least 5 images; the data has 4.", cli.Message);
+        Assert.Null(FineTunePlan.Create(TinyResNet, data, Options()).KFold);
+    }
+
+    [Fact]
+    public void Validate_HeadAndModeRules_WordedWithTheCallersNames()
+    {
+        using var dir = new TempDir();
+        var data = MakeDataset(dir, 2);
+        var keepHead = Options() with { NewHeadClasses = null, Dropout = 0.5f };
+        var cache = Options() with { Mode = TrainingMode.FeatureCache, Augment = AugmentSpec.Parse("hflip") };
+        Assert.Equal("dropout belongs to a new head (before its classifier, or after each hidden layer); it cannot be used with the model's own head (no new head).",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, keepHead)).Message);
+        Assert.Equal("feature-cache mode needs the same input every epoch; augmentation changes it (use TrainingMode.EndToEnd).",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, cache)).Message);
+        var cli = new FineTuneSettingNames { Hidden = "--hidden", KeepHead = "--keep-head", EndToEndMode = "end-to-end" };
+        Assert.EndsWith("after each --hidden layer); it cannot be used with --keep-head.",
+            Assert.Throws<ArgumentException>(() => FineTunePlan.Create(TinyResNet, data, keepHead, null, cli)).Message);
     }
 }
