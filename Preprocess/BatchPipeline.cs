@@ -10,7 +10,7 @@ public sealed class PipelineOptions
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Decode/transform threads (default: one per core).</summary>
+    /// <summary>Decode/transform threads at most (default: one per core); dedicated threads, not the thread pool's.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
