@@ -24,18 +24,19 @@ internal interface IBatchSource<TBatch>
 
 /// <summary>
 /// Fills batches on dedicated worker threads and hands them out in order, at most <c>depth</c> batches ahead of the
-/// consumer. The workers are not thread-pool threads: the consumer's inference or training step (and the frozen prefix
+/// one the consumer holds. The workers are not thread-pool threads: the consumer's inference or training step (and the frozen prefix
 /// running beside it) block pool threads for hundreds of milliseconds, and a pipeline on the pool then waits for the pool
 /// to grow. Workers take the next sample in order, so every worker helps finish the oldest batch first; a sample's content
-/// depends only on its batch and position, never on which worker made it. Batches' Dispose must be idempotent. A failing sample fails its batch, which
-/// surfaces when the consumer reaches that batch (the first failing sample by position, whatever the timing); disposing
-/// stops the workers and disposes every batch not handed out.
+/// depends only on its batch and position, never on which worker made it. Batches' Dispose must be idempotent.
+/// A failing sample fails its batch, which surfaces when the consumer reaches that batch (the first failing sample by
+/// position, whatever the timing); disposing stops the workers and disposes every batch not handed out.
 /// </summary>
 internal sealed class BatchPrefetch<TBatch> : IDisposable
     where TBatch : class, IDisposable
 {
     private readonly IBatchSource<TBatch> source;
     private readonly Slot[] slots;
+
     // Monitor, not System.Threading.Lock: workers and a blocked consumer wait on it as a condition.
     private readonly object gate = new();
     private readonly CancellationTokenRegistration cancellation;
@@ -45,12 +46,11 @@ internal sealed class BatchPrefetch<TBatch> : IDisposable
     private int claimSample;
     private int running;
     private bool stopped;
-    private Exception? workerFailure;
-    private TaskCompletionSource? waiter;
-
     private readonly int maxWorkers;
     private int started;
     private int grewFor = -1;
+    private Exception? workerFailure;
+    private TaskCompletionSource? waiter;
 
     /// <summary>
     /// Starts <paramref name="startWorkers"/> workers (default: <paramref name="workers"/>); each time the consumer has to

@@ -73,9 +73,6 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
     /// </summary>
     private async Task TrainOnBatchesAsync(int epoch, EpochTotals totals, Func<float> nextRate, CancellationToken cancellationToken)
     {
-        // The pipeline's workers are dedicated threads, and the prefix gets its own (LongRunning) thread: the step
-        // blocks this thread, and on the thread pool the three would wait for the pool to grow. Neither session's
-        // threads spin, so prefix and step share the cores; the steps stay in order, so results are unchanged.
         if (carried is { } early && early.Batch.Epoch != epoch)
         {
             // Every sample of this epoch was unreadable: the batch carried belongs to a later epoch.
@@ -97,11 +94,7 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
                 }
 
                 totals.Waited(Stopwatch.GetElapsedTime(asked));
-                var batch = batches.Current;
-                var x = InputTensor(batch, pipeline.OutputSize, nhwc);
-                arrived = new PrefixedBatch(batch, x, session.HasPrefix
-                    ? Task.Factory.StartNew(() => session.Features(x, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                    : null);
+                arrived = StartPrefix(batches.Current, cancellationToken);
                 if (pending is not null)
                 {
                     var previous = pending;
@@ -109,7 +102,7 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
                     await StepAsync(previous, totals, nextRate, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (batch.Epoch != epoch)
+                if (arrived.Batch.Epoch != epoch)
                 {
                     carried = arrived;
                     arrived = null;
@@ -136,14 +129,21 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
         }
         finally
         {
-            foreach (var left in new[] { pending, arrived })
-            {
-                if (left is not null)
-                {
-                    await left.AbandonAsync().ConfigureAwait(false);
-                }
-            }
+            await PrefixedBatch.AbandonAsync(pending, arrived).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A batch with its prefix started (none without a prefix) on its own (LongRunning) thread, as the pipeline's workers
+    /// are: the step blocks this thread, and on the thread pool the three would wait for the pool to grow. Neither
+    /// session's threads spin, so prefix and step share the cores; the steps stay in order, so results are unchanged.
+    /// </summary>
+    private PrefixedBatch StartPrefix(ImageBatch batch, CancellationToken cancellationToken)
+    {
+        var x = InputTensor(batch, pipeline.OutputSize, nhwc);
+        return new PrefixedBatch(batch, x, session.HasPrefix
+            ? Task.Factory.StartNew(() => session.Features(x, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : null);
     }
 
     private async Task StepAsync(PrefixedBatch item, EpochTotals totals, Func<float> nextRate, CancellationToken cancellationToken)
@@ -226,6 +226,18 @@ internal sealed class EpochRunner(TrainingSession session, BatchPipeline pipelin
 
             X.Dispose();
             Batch.Dispose();
+        }
+
+        /// <summary>Abandons the batches of a loop that failed (nulls skipped).</summary>
+        public static async Task AbandonAsync(params PrefixedBatch?[] items)
+        {
+            foreach (var item in items)
+            {
+                if (item is not null)
+                {
+                    await item.AbandonAsync().ConfigureAwait(false);
+                }
+            }
         }
     }
 }
