@@ -120,8 +120,9 @@ internal sealed class FineTuneWorkflowArgs
         }
 
         double S(string key) => t[key]!.GetValue<double>();
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{what}: {t["trainImages"]!.GetValue<long>()} images in {S("trainSeconds"):F1} s, {S("imagesPerSecond"):F1} images/s (of it {S("inputWaitSeconds"):F1} s waiting for batches); " +
-            $"setup {S("setupSeconds"):F1} s, validation {S("validationSeconds"):F1} s, checkpoints and charts {S("bookkeepingSeconds"):F1} s, final evaluation and export {S("finishSeconds"):F1} s");
+        var c = CultureInfo.InvariantCulture;
+        var steady = t["steadyImagesPerSecond"] is null ? "" : string.Create(c, $"; first step {S("firstStepSeconds"):F1} s, {S("steadyImagesPerSecond"):F1} images/s after it");
+        return string.Create(c, $"{what}: {t["trainImages"]!.GetValue<long>()} images in {S("trainSeconds"):F1} s, {S("imagesPerSecond"):F1} images/s (of it {S("inputWaitSeconds"):F1} s waiting for batches")
+            + steady + string.Create(c, $"); setup {S("setupSeconds"):F1} s, validation {S("validationSeconds"):F1} s, checkpoints and charts {S("bookkeepingSeconds"):F1} s, final evaluation and export {S("finishSeconds"):F1} s");
     }
 }

@@ -41,16 +41,35 @@ internal sealed class StageClock
     /// <summary>Training images per second of the training phases (NaN before any).</summary>
     public double ImagesPerSecond => TrainSeconds > 0 ? TrainImages / TrainSeconds : double.NaN;
 
+    /// <summary>Seconds of the stage's first step (its first batch, prefix and ONNX Runtime's first runs), part of <see cref="TrainSeconds"/>.</summary>
+    public double FirstStepSeconds { get; private set; } = double.NaN;
+
+    /// <summary>
+    /// Images per second after the stage's first step — the steady rate, comparable with <c>bench train</c>, which
+    /// times its steps after one warm-up step (NaN with a single step).
+    /// </summary>
+    public double SteadyImagesPerSecond { get; private set; } = double.NaN;
+
+    private int firstStepImages;
+
     /// <summary>Ends the setup phase.</summary>
     public void SetupDone() => SetupSeconds += Lap();
 
     /// <summary>Ends an epoch's training phase with its totals.</summary>
     public void TrainDone(EpochTotals totals)
     {
+        if (Steps == 0 && totals.Batches > 0)
+        {
+            FirstStepSeconds = totals.FirstStepSeconds;
+            firstStepImages = totals.FirstStepImages;
+        }
+
         TrainSeconds += Lap();
         InputWaitSeconds += totals.InputWait.TotalSeconds;
         TrainImages += totals.Seen;
         Steps += totals.Batches;
+        var steady = TrainSeconds - FirstStepSeconds;
+        SteadyImagesPerSecond = Steps > 1 && steady > 0 ? (TrainImages - firstStepImages) / steady : double.NaN;
     }
 
     /// <summary>Ends an epoch's validation.</summary>
@@ -70,6 +89,8 @@ internal sealed class StageClock
         ["trainSeconds"] = Round(TrainSeconds),
         ["imagesPerSecond"] = double.IsNaN(ImagesPerSecond) ? null : Math.Round(ImagesPerSecond, 2),
         ["inputWaitSeconds"] = Round(InputWaitSeconds),
+        ["firstStepSeconds"] = double.IsNaN(FirstStepSeconds) ? null : Round(FirstStepSeconds),
+        ["steadyImagesPerSecond"] = double.IsNaN(SteadyImagesPerSecond) ? null : Math.Round(SteadyImagesPerSecond, 2),
         ["setupSeconds"] = Round(SetupSeconds),
         ["validationSeconds"] = Round(ValidationSeconds),
         ["bookkeepingSeconds"] = Round(BookkeepingSeconds),

@@ -65,6 +65,9 @@ public class TrainerTests
         Assert.True(seconds > 0);
         Assert.Equal(t.GetProperty("trainImages").GetInt64() / seconds, t.GetProperty("imagesPerSecond").GetDouble(), 0.01 * t.GetProperty("imagesPerSecond").GetDouble());
         Assert.InRange(t.GetProperty("inputWaitSeconds").GetDouble(), 0, seconds);
+        var first = t.GetProperty("firstStepSeconds").GetDouble();
+        Assert.InRange(first, 1e-9, seconds);
+        Assert.Equal((t.GetProperty("trainImages").GetInt64() - options.BatchSize) / (seconds - first), t.GetProperty("steadyImagesPerSecond").GetDouble(), 0.01 * t.GetProperty("steadyImagesPerSecond").GetDouble());
         foreach (var phase in new[] { "setupSeconds", "validationSeconds", "bookkeepingSeconds", "finishSeconds" })
         {
             Assert.True(t.GetProperty(phase).GetDouble() > 0, phase);
