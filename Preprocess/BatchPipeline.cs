@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using OnnxCnn.Preprocess.Internal;
 
 namespace OnnxCnn.Preprocess;
 
@@ -10,8 +10,15 @@ public sealed class PipelineOptions
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Decode/transform threads (default: one per core).</summary>
+    /// <summary>Decode/transform threads at most (default: one per core); dedicated threads, not the thread pool's.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Decode/transform threads to start with (default: <see cref="Workers"/>); one more starts each time the consumer
+    /// has to wait for a batch after the first, up to <see cref="Workers"/>. Fewer suit a consumer that runs a model on
+    /// the same cores.
+    /// </summary>
+    public int StartWorkers { get; init; }
 
     /// <summary>Batches prepared ahead of the consumer.</summary>
     public int Prefetch { get; init; } = 2;
@@ -65,6 +72,9 @@ public sealed class ImageBatch : IDisposable
     /// <summary>Dataset indices of the samples (first <see cref="Count"/> entries).</summary>
     public int[] Indices { get; }
 
+    /// <summary>The epoch the batch was drawn for (augmentation is a function of it).</summary>
+    public int Epoch { get; internal set; }
+
     /// <summary>The pooled array behind <see cref="Values"/> (for zero-copy wrapping; valid until disposed).</summary>
     public float[] Buffer => data ?? throw new ObjectDisposedException(nameof(ImageBatch));
 
@@ -83,8 +93,8 @@ public sealed class ImageBatch : IDisposable
 }
 
 /// <summary>
-/// Parallel decode + augment + resize/crop + normalise into pooled batch buffers, with bounded
-/// prefetch. Output is deterministic for a given order, seed and epoch whatever the worker count.
+/// Parallel decode + augment + resize/crop + normalise into pooled batch buffers on dedicated worker threads, with
+/// bounded prefetch, so a consumer that runs a model meanwhile keeps the model busy. Output is deterministic for a given order, seed and epoch whatever the worker count.
 /// An unreadable image is skipped with a warning naming it (and counted) unless
 /// <see cref="PipelineOptions.Strict"/> is set.
 /// </summary>
@@ -115,85 +125,163 @@ public sealed class BatchPipeline(ImageDataset dataset, PipelineOptions options,
     /// <summary>Produces the batches of one epoch over <paramref name="order"/> (dataset indices); dispose each batch.</summary>
     public async IAsyncEnumerable<ImageBatch> Epoch(IReadOnlyList<int> order, int epoch, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        using var prefetch = Start([(order, epoch)], cancellationToken);
+        while (await prefetch.TakeAsync().ConfigureAwait(false) is { } batch)
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Epoch"/>, for a consumer that runs synchronously (a training step or an inference run): it waits
+    /// for each batch on its own thread, and the workers prepare the next batches meanwhile.
+    /// </summary>
+    public IEnumerable<ImageBatch> Batches(IReadOnlyList<int> order, int epoch, CancellationToken cancellationToken = default) =>
+        Batches([(order, epoch)], cancellationToken);
+
+    /// <summary>
+    /// The batches of several epochs in a row (each as <see cref="Batches(IReadOnlyList{int}, int, CancellationToken)"/> gives
+    /// it, <see cref="ImageBatch.Epoch"/> telling them apart): the workers run on into the next epoch's first batches
+    /// while the consumer finishes an epoch and validates, so a new epoch does not start by waiting for its first batch.
+    /// </summary>
+    public IEnumerable<ImageBatch> Batches(IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, CancellationToken cancellationToken = default)
+    {
+        var prefetch = Start(epochs, cancellationToken);
+        return Drain(prefetch);
+    }
+
+    private static IEnumerable<ImageBatch> Drain(BatchPrefetch<ImageBatch> prefetch)
+    {
+        using (prefetch)
+        {
+            while (prefetch.Take() is { } batch)
+            {
+                yield return batch;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the workers on an epoch: up to <see cref="PipelineOptions.Prefetch"/> finished batches wait for the
+    /// consumer while the workers fill the next one, every worker on the oldest unfinished batch first.
+    /// </summary>
+    private BatchPrefetch<ImageBatch> Start(IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        foreach (var (order, _) in epochs)
+        {
+            ArgumentNullException.ThrowIfNull(order, nameof(epochs));
+        }
+
         if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1)
         {
             throw new ArgumentException($"batch size, workers and prefetch must be at least 1 (got {options.BatchSize}, {options.Workers}, {options.Prefetch}).");
         }
 
         var (height, width) = OutputSize;
-        var channel = Channel.CreateBounded<ImageBatch>(new BoundedChannelOptions(options.Prefetch) { SingleReader = true, SingleWriter = true });
-        var producer = Task.Run(() => Produce(channel.Writer, order, epoch, height, width, cancellationToken), cancellationToken);
-        await foreach (var batch in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            yield return batch;
-        }
-
-        await producer.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new BatchPrefetch<ImageBatch>(new EpochSource(this, dataset, options.BatchSize, epochs, height, width), options.Workers, options.Prefetch + 1, cancellationToken, Math.Clamp(options.StartWorkers, 0, options.Workers));
     }
 
-    private async Task Produce(ChannelWriter<ImageBatch> writer, IReadOnlyList<int> order, int epoch, int height, int width, CancellationToken cancellationToken)
+    /// <summary>Epochs' batches for the prefetching workers: consecutive runs of each epoch's order, skipped samples' holes closed.</summary>
+    private sealed class EpochSource : IBatchSource<ImageBatch>
     {
-        Exception? error = null;
-        try
+        private readonly BatchPipeline pipeline;
+        private readonly ImageDataset dataset;
+        private readonly int batchSize;
+        private readonly IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs;
+        private readonly int[] firstBatch;
+        private readonly int height;
+        private readonly int width;
+        private readonly int sampleSize;
+
+        public EpochSource(BatchPipeline pipeline, ImageDataset dataset, int batchSize, IReadOnlyList<(IReadOnlyList<int> Order, int Epoch)> epochs, int height, int width)
         {
-            var sampleSize = 3 * height * width;
-            for (var start = 0; start < order.Count; start += options.BatchSize)
+            this.pipeline = pipeline;
+            this.dataset = dataset;
+            this.batchSize = batchSize;
+            this.epochs = epochs;
+            this.height = height;
+            this.width = width;
+            sampleSize = 3 * height * width;
+            firstBatch = new int[epochs.Count + 1];
+            for (var e = 0; e < epochs.Count; e++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(options.BatchSize, order.Count - start);
-                var batch = new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width);
-                var ok = new bool[count];
-                try
-                {
-                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken }, i =>
-                    {
-                        ok[i] = Prepare(order[start + i], epoch, batch.Buffer.AsSpan(i * sampleSize, sampleSize), height, width);
-                    });
-                }
-                catch
-                {
-                    batch.Dispose();
-                    throw;
-                }
+                firstBatch[e + 1] = firstBatch[e] + ((epochs[e].Order.Count + batchSize - 1) / batchSize);
+            }
+        }
 
-                // Skipped samples leave holes: close them up, keeping order.
-                var filled = 0;
-                for (var i = 0; i < count; i++)
+        public int BatchCount => firstBatch[^1];
+
+        public int SamplesIn(int batch)
+        {
+            var (e, local) = Locate(batch);
+            return Math.Min(batchSize, epochs[e].Order.Count - (local * batchSize));
+        }
+
+        public ImageBatch Create(int batch)
+        {
+            var count = SamplesIn(batch);
+            return new ImageBatch(ArrayPool<float>.Shared.Rent(count * sampleSize), count, 3, height, width) { Epoch = epochs[Locate(batch).Epoch].Epoch };
+        }
+
+        public void Fill(ImageBatch target, int batch, int sample)
+        {
+            var (e, local) = Locate(batch);
+            var index = epochs[e].Order[(local * batchSize) + sample];
+            var ok = pipeline.Prepare(index, epochs[e].Epoch, target.Buffer.AsSpan(sample * sampleSize, sampleSize), height, width);
+            target.Indices[sample] = ok ? index : -1;
+        }
+
+        /// <summary>The epoch (position in the list) and the batch within it of a batch number.</summary>
+        private (int Epoch, int Batch) Locate(int batch)
+        {
+            var e = Array.BinarySearch(firstBatch, batch);
+            if (e < 0)
+            {
+                e = ~e - 1;
+            }
+
+            // An epoch with no samples has no batches: step past it to the epoch that holds the batch.
+            while (firstBatch[e + 1] <= batch)
+            {
+                e++;
+            }
+
+            return (e, batch - firstBatch[e]);
+        }
+
+        public ImageBatch? Complete(ImageBatch target, int batch)
+        {
+            // Skipped samples leave holes: close them up, keeping order.
+            var count = SamplesIn(batch);
+            var filled = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var index = target.Indices[i];
+                if (index < 0)
                 {
-                    if (!ok[i])
-                    {
-                        continue;
-                    }
-
-                    if (filled != i)
-                    {
-                        batch.Buffer.AsSpan(i * sampleSize, sampleSize).CopyTo(batch.Buffer.AsSpan(filled * sampleSize, sampleSize));
-                    }
-
-                    batch.Indices[filled] = order[start + i];
-                    batch.Labels[filled] = dataset.Items[order[start + i]].Label;
-                    filled++;
-                }
-
-                batch.Count = filled;
-                if (filled == 0)
-                {
-                    batch.Dispose();
                     continue;
                 }
 
-                await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                if (filled != i)
+                {
+                    target.Buffer.AsSpan(i * sampleSize, sampleSize).CopyTo(target.Buffer.AsSpan(filled * sampleSize, sampleSize));
+                }
+
+                target.Indices[filled] = index;
+                target.Labels[filled] = dataset.Items[index].Label;
+                filled++;
             }
-        }
-        catch (Exception e)
-        {
-            // Several workers can fail in the same batch (every sample of a corrupt folder): the
-            // caller gets the first failure itself, not a wrapper whose shape depends on timing.
-            error = e is AggregateException a ? a.Flatten().InnerExceptions[0] : e;
-        }
-        finally
-        {
-            writer.TryComplete(error);
+
+            target.Count = filled;
+            if (filled == 0)
+            {
+                target.Dispose();
+                return null;
+            }
+
+            return target;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using OnnxCnn.Preprocess;
+using OnnxCnn.Preprocess.Internal;
 using OnnxCnn.Runtime.Internal;
 
 namespace OnnxCnn.Runtime;
@@ -99,7 +100,8 @@ public sealed partial class Classifier
     /// <summary>
     /// Classifies image files lazily, <see cref="BatchSize"/> per run, yielding one result per path in
     /// order; an unreadable image gives a result with its <see cref="ClassifierResult.Error"/> instead
-    /// of stopping the others.
+    /// of stopping the others. The next runs' images are decoded on worker threads while the model runs
+    /// (a bounded prefetch of two runs); stopping the enumeration early stops the workers.
     /// </summary>
     public IEnumerable<ClassifierResult> ClassifyEach(IEnumerable<string> imagePaths, CancellationToken cancellationToken = default)
     {
@@ -108,72 +110,73 @@ public sealed partial class Classifier
         return Each(imagePaths, cancellationToken);
     }
 
+    /// <summary>Paths read ahead of the runs at a time: the workers prefetch within a stretch, and a lazy or endless input is read as it goes.</summary>
+    private int StretchLength => batchSize * 64;
+
     private IEnumerable<ClassifierResult> Each(IEnumerable<string> imagePaths, CancellationToken cancellationToken)
     {
-        var chunk = new List<string>(batchSize);
+        var stretch = new List<string>(Math.Min(StretchLength, 1 << 16));
         foreach (var path in imagePaths)
         {
-            chunk.Add(path ?? throw new ArgumentException("an image path is null.", nameof(imagePaths)));
-            if (chunk.Count == batchSize)
+            stretch.Add(path ?? throw new ArgumentException("an image path is null.", nameof(imagePaths)));
+            if (stretch.Count == StretchLength)
             {
-                foreach (var result in Chunk(chunk, cancellationToken))
+                foreach (var result in Stretch(stretch, cancellationToken))
                 {
                     yield return result;
                 }
 
-                chunk.Clear();
+                stretch = new List<string>(stretch.Count);
             }
         }
 
-        if (chunk.Count > 0)
+        foreach (var result in Stretch(stretch, cancellationToken))
         {
-            foreach (var result in Chunk(chunk, cancellationToken))
+            yield return result;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the files on the prefetching workers (dedicated threads, up to <see cref="ClassifierOptions.DecodeThreads"/>)
+    /// into pooled tensors while this thread runs the model on the chunk before: two chunks decoded ahead, one running.
+    /// </summary>
+    private IEnumerable<ClassifierResult> Stretch(List<string> paths, CancellationToken cancellationToken)
+    {
+        if (paths.Count == 0)
+        {
+            yield break;
+        }
+
+        ThrowIfDisposed();
+        var sample = SampleSize;
+        var source = new ClassifierChunks(paths, batchSize, n => Tensor<float>.Create(Shape(fixedBatch > 0 ? fixedBatch : n)), sample, Prepare);
+        // On the CPU the model's threads use every core: half the decode threads start, more when a run waits for its images.
+        var start = session.Device.Kind == DeviceKind.Cpu ? Math.Max(1, decodeThreads / 2) : decodeThreads;
+        using var prefetch = new BatchPrefetch<ClassifierChunk>(source, decodeThreads, 2, cancellationToken, start);
+        while (prefetch.Take() is { } chunk)
+        {
+            ClassifierResult[] results;
+            using (chunk)
+            {
+                results = Results(chunk, cancellationToken);
+            }
+
+            foreach (var result in results)
             {
                 yield return result;
             }
         }
     }
 
-    /// <summary>Decodes a chunk in parallel into one pooled tensor, runs it once, and pairs the rows with the paths.</summary>
-    private ClassifierResult[] Chunk(List<string> paths, CancellationToken cancellationToken)
+    /// <summary>Runs a decoded chunk once and pairs its rows with the paths.</summary>
+    private ClassifierResult[] Results(ClassifierChunk chunk, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var n = paths.Count;
-        var sample = SampleSize;
-        using var input = Tensor<float>.Create(Shape(fixedBatch > 0 ? fixedBatch : n));
-        var errors = new string?[n];
-        try
+        var rows = chunk.Kept == 0 ? [] : RunRows(chunk.Input, chunk.Kept, cancellationToken);
+        var results = new ClassifierResult[chunk.Count];
+        for (int i = 0, row = 0; i < chunk.Count; i++)
         {
-            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = decodeThreads, CancellationToken = cancellationToken },
-                i => errors[i] = Prepare(paths[i], input.Span.Slice(i * sample, sample)));
-        }
-        catch (AggregateException e)
-        {
-            // The caller gets the first failure itself, not a wrapper around every worker's.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-        }
-
-        // Unreadable images leave holes: close them up, keeping order.
-        var kept = 0;
-        var span = input.Span;
-        for (var i = 0; i < n; i++)
-        {
-            if (errors[i] is null)
-            {
-                if (kept != i)
-                {
-                    span.Slice(i * sample, sample).CopyTo(span.Slice(kept * sample, sample));
-                }
-
-                kept++;
-            }
-        }
-
-        var rows = kept == 0 ? [] : RunRows(input, kept, cancellationToken);
-        var results = new ClassifierResult[n];
-        for (int i = 0, row = 0; i < n; i++)
-        {
-            results[i] = errors[i] is { } error ? new ClassifierResult(paths[i], null, error, labels) : new ClassifierResult(paths[i], rows[row++], null, labels);
+            results[i] = chunk.Errors[i] is { } error ? new ClassifierResult(chunk.Path(i), null, error, labels) : new ClassifierResult(chunk.Path(i), rows[row++], null, labels);
         }
 
         return results;

@@ -37,7 +37,7 @@ public sealed class ClassifierOptions
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, $"BatchSize must be 1 or more, got {value}.");
     } = 16;
 
-    /// <summary>Decode and preprocessing threads per batch. Default: one per core.</summary>
+    /// <summary>Decode and preprocessing worker threads of the batch calls (they decode the next runs while the model runs). Default: one per core.</summary>
     public int DecodeThreads
     {
         get;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using OnnxCnn.Cli.Internal;
 using OnnxCnn.Preprocess;
 using OnnxCnn.Runtime;
@@ -65,13 +63,15 @@ internal static class PredictCommand
             throw new UsageException($"no images found in {string.Join(", ", request.Inputs.Select(i => $"'{i}'"))} (looked for {string.Join(", ", ImageDataset.ImageExtensions)}).");
         }
 
-        var predictions = new List<(string File, IReadOnlyList<Prediction> Top)>();
+        // Each answer is written as its run finishes (the JSON array element by element), so a long folder shows
+        // progress and nothing waits for the last image.
+        var output = new PredictionWriter(context.Out, request.Json);
         var unreadable = missing.Count;
         foreach (var result in classifier.ClassifyEach(files, cancellationToken))
         {
             if (result.Succeeded)
             {
-                predictions.Add((result.Source, result.Top(request.Top)));
+                output.Write(result.Source, result.Top(request.Top));
                 continue;
             }
 
@@ -79,7 +79,7 @@ internal static class PredictCommand
             unreadable++;
         }
 
-        Print(context, predictions, request.Json);
+        output.Finish();
         if (unreadable > 0)
         {
             context.Error.WriteLine($"error: {unreadable} of {files.Count + missing.Count} images could not be read.");
@@ -87,22 +87,6 @@ internal static class PredictCommand
         }
 
         return 0;
-    }
-
-    /// <summary>Each image's top-k, one line per image or one JSON array.</summary>
-    private static void Print(CliContext context, List<(string File, IReadOnlyList<Prediction> Top)> predictions, bool json)
-    {
-        if (json)
-        {
-            context.Out.WriteLine(JsonSerializer.Serialize(
-                predictions.Select(p => new { file = p.File, top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }) }), JsonOutput.Options));
-            return;
-        }
-
-        foreach (var p in predictions)
-        {
-            context.Out.WriteLine($"{p.File}: {string.Join(", ", p.Top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Label} {t.Probability:F4}")))}");
-        }
     }
 
     /// <summary>Files as given (any extension) and folders walked recursively for image files, each folder's files in ordinal path order.</summary>

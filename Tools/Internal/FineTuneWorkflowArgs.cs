@@ -103,6 +103,26 @@ internal sealed class FineTuneWorkflowArgs
         else
         {
             context.Out.WriteLine($"wrote {Path.Combine(output, "model.onnx")}, labels.txt, history.csv, metrics.json, curves.png{(options.ValidationSplit > 0 || plan.Data.Validation is not null ? ", confusion.png" : "")}, artifacts/" + (options.SecondStage is null ? "" : $", {FineTuner.Stage1Folder}/"));
+            if (ThroughputLine(Path.Combine(output, "metrics.json"), options.SecondStage is null ? "training" : "stage 2 training") is { } line)
+            {
+                context.Out.WriteLine(line);
+            }
         }
+    }
+
+    /// <summary>The run's images/s and where the rest of its time went, from the <c>throughput</c> block of a stage's metrics.json.</summary>
+    internal static string? ThroughputLine(string metricsPath, string what)
+    {
+        if (!File.Exists(metricsPath) || System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metricsPath))?["throughput"] is not System.Text.Json.Nodes.JsonObject t
+            || t["imagesPerSecond"] is null)
+        {
+            return null;
+        }
+
+        double S(string key) => t[key]!.GetValue<double>();
+        var c = CultureInfo.InvariantCulture;
+        var steady = t["steadyImagesPerSecond"] is null ? "" : string.Create(c, $"; first step {S("firstStepSeconds"):F1} s, {S("steadyImagesPerSecond"):F1} images/s after it");
+        return string.Create(c, $"{what}: {t["trainImages"]!.GetValue<long>()} images in {S("trainSeconds"):F1} s, {S("imagesPerSecond"):F1} images/s (of it {S("inputWaitSeconds"):F1} s waiting for batches")
+            + steady + string.Create(c, $"); setup {S("setupSeconds"):F1} s, validation {S("validationSeconds"):F1} s, checkpoints and charts {S("bookkeepingSeconds"):F1} s, final evaluation and export {S("finishSeconds"):F1} s");
     }
 }

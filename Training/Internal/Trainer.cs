@@ -24,6 +24,7 @@ internal sealed class Trainer : IDisposable
     private readonly EarlyStopping stopping;
     private readonly LearningRateSchedule schedule;
     private readonly int stepsPerEpoch;
+    private readonly StageClock clock = new();
     private int globalStep;
 
     private Trainer(OnnxModel model, FineTuneData data, FineTuneOptions options, RunContext run)
@@ -65,18 +66,24 @@ internal sealed class Trainer : IDisposable
         using var reporter = new RunReporter(run, options.Epochs, session.StepCount);
         var runner = batches.Runner;
         var lastEpoch = run.PriorHistory.Count + options.Epochs;
+        clock.SetupDone();
         for (var epoch = firstEpoch; !stopping.ShouldStop && epoch <= lastEpoch; epoch++)
         {
-            var clock = Stopwatch.StartNew();
-            var totals = await runner.RunAsync(EpochOrder(epoch), epoch, NextRate, cancellationToken, (step, sofar) => reporter.Step(step, sofar, epoch, stepsPerEpoch, clock.Elapsed)).ConfigureAwait(false);
+            var epochClock = Stopwatch.StartNew();
+            var totals = await runner.RunAsync(epoch, EpochOrder, lastEpoch, NextRate, cancellationToken, (step, sofar) => reporter.Step(step, sofar, epoch, stepsPerEpoch, epochClock.Elapsed)).ConfigureAwait(false);
+            clock.TrainDone(totals);
             var validation = await batches.Evaluator().EvaluateAsync(cancellationToken).ConfigureAwait(false);
+            clock.ValidationDone();
             var result = new EpochResult(epoch, totals.Loss, totals.Accuracy, validation?.Loss ?? double.NaN, validation?.Accuracy ?? double.NaN,
-                schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, stepsPerEpoch * options.Epochs), clock.Elapsed.TotalSeconds);
+                schedule.At(Math.Max(0, globalStep - 1), stepsPerEpoch, stepsPerEpoch * options.Epochs), epochClock.Elapsed.TotalSeconds);
             history.Add(result);
             reporter.Epoch(history);
             checkpointer.Save(epoch, stopping.Improved(result.ValidationLoss));
             reporter.EpochEnd(result, totals, epoch, stepsPerEpoch);
+            clock.BookkeepingDone();
         }
+
+        runner.Stop();
 
         if (options.EarlyStoppingPatience > 0)
         {
@@ -86,7 +93,9 @@ internal sealed class Trainer : IDisposable
         var final = await batches.Evaluator().EvaluateAsync(cancellationToken).ConfigureAwait(false);
         var model = Exporter.Export(session, plan.Binary, data.Classes, plan.Preprocess);
         Exporter.Write(run, model, session, data.Classes);
+        clock.FinishDone();
         var metrics = MetricsDocument.Build(batches.Mode, batches.TrainCache, options.Spec, session.Graph, data.Classes, history.Count, batches.Skipped, final);
+        metrics["throughput"] = clock.ToJson();
         if (run.EarlierStage is var (stage1, rate))
         {
             var first = run.PriorHistory.Count;

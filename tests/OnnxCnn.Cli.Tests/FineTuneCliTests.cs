@@ -45,6 +45,8 @@ public class FineTuneCliTests
             "--preprocess", "resize=32x32,scale=1/255", "--epochs", "6", "--batch", "8", "--optimizer", "adam", "--lr", "0.01", "--trainable", "*", "--val-split", "0.25", "--seed", "1");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("epoch 6/6", stdout);
+        // 24 images, a quarter held out: 18 trained on in each of 6 epochs, and the summary says how fast.
+        Assert.Matches(@"\ntraining: 108 images in [0-9.]+ s, [0-9.]+ images/s \(of it [0-9.]+ s waiting for batches; first step [0-9.]+ s, [0-9.]+ images/s after it\); setup [0-9.]+ s, validation [0-9.]+ s, checkpoints and charts [0-9.]+ s, final evaluation and export [0-9.]+ s", stdout);
         foreach (var f in new[] { "model.onnx", "labels.txt", "history.csv", "metrics.json", "artifacts/training_step.onnx", "artifacts/checkpoint.onnx" })
         {
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);

@@ -135,6 +135,37 @@ public class PredictCliTests(FineTunedRedBlue run) : IClassFixture<FineTunedRedB
     }
 
     [Fact]
+    public void Predict_UnreadableImageMidFolderAcrossRuns_OutputKeepsFolderOrderInTextAndJson()
+    {
+        // 9 images in runs of 2 (decoded ahead while the model runs): the bad one sits in the middle of the third run.
+        var folder = run.Scratch("ordered");
+        Directory.CreateDirectory(folder);
+        var names = Enumerable.Range(0, 9).Select(i => $"{i:D2}.png").ToArray();
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (i == 5)
+            {
+                File.WriteAllText(Path.Combine(folder, names[i]), "not a png");
+                continue;
+            }
+
+            File.Copy(Path.Combine(run.Data, i % 2 == 0 ? "red" : "blue", $"{i % 8:D2}.png"), Path.Combine(folder, names[i]), overwrite: true);
+        }
+
+        var expected = names.Where((_, i) => i != 5).Select(n => Path.Combine(folder, n)).ToArray();
+        var (code, stdout, stderr) = Cli.Run("predict", run.Model, folder, "--batch", "2", "--top", "1");
+        Assert.Equal(1, code);
+        Assert.Equal(expected, stdout.Trim().Split('\n').Select(l => l[..l.LastIndexOf(": ", StringComparison.Ordinal)]));
+        Assert.StartsWith($"warning: skipped '{Path.Combine(folder, names[5])}': ", stderr);
+        Assert.EndsWith("error: 1 of 9 images could not be read.", stderr.Trim());
+
+        (code, var json, _) = Cli.Run("predict", run.Model, folder, "--batch", "2", "--top", "1", "--json");
+        Assert.Equal(1, code);
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(expected, doc.RootElement.EnumerateArray().Select(e => e.GetProperty("file").GetString()));
+    }
+
+    [Fact]
     public void Predict_MissingModel_IsUsageError()
     {
         var (code, stdout, stderr) = Cli.Run("predict", run.Scratch("nope.onnx"), run.Data);

@@ -83,6 +83,26 @@ public class PipelineTests
     }
 
     [Fact]
+    public void Batches_SeveralEpochsInARow_EqualEachEpochOnItsOwn()
+    {
+        using var dir = new TempDir();
+        var ds = CsvDataset(dir, 11);
+        var pipeline = new BatchPipeline(ds, new PipelineOptions { BatchSize = 4, Workers = 3, Seed = 5, Augment = AugmentSpec.Parse("rotation=20,hflip"), Preprocess = PreprocessSpec.Parse("resize=8x8") }, ds.PixelImage);
+        int[] Order(int epoch) => [.. Enumerable.Range(0, 11).OrderBy(i => (i * 7 * epoch) % 11)];
+        List<(int Epoch, float[] Values, int[] Indices)> Take(IEnumerable<ImageBatch> batches) =>
+            [.. batches.Select(b => { using (b) { return (b.Epoch, b.Values.ToArray(), b.Indices[..b.Count]); } })];
+
+        var together = Take(pipeline.Batches([(Order(2), 2), ([], 3), (Order(4), 4)]));
+        var apart = Take(pipeline.Batches(Order(2), 2)).Concat(Take(pipeline.Batches(Order(4), 4))).ToList();
+
+        Assert.Equal([2, 2, 2, 4, 4, 4], together.Select(b => b.Epoch));
+        Assert.Equal(apart.Select(b => b.Indices), together.Select(b => b.Indices));
+        Assert.Equal(apart.SelectMany(b => b.Values), together.SelectMany(b => b.Values));
+        // Augmentation follows the batch's epoch: epoch 2's draws differ from epoch 4's for the same order.
+        Assert.NotEqual(Take(pipeline.Batches(Order(2), 4)).SelectMany(b => b.Values), apart.Take(3).SelectMany(b => b.Values));
+    }
+
+    [Fact]
     public void Pipeline_VariableOutputSize_IsRefused()
     {
         using var dir = new TempDir();

@@ -109,6 +109,47 @@ public class ClassifierTests
     }
 
     [Fact]
+    public void ClassifyEach_ManyRunsDecodedAhead_ResultsInInputOrderEqualToOneAtATime()
+    {
+        using var dir = new TempDir();
+        var broken = dir.File("broken.jpg");
+        File.WriteAllBytes(broken, File.ReadAllBytes(Jpeg)[..200]);
+        using var classifier = Classifier.Open(Model, new ClassifierOptions { Preprocess = Spec, BatchSize = 2, DecodeThreads = 3 });
+        string[] files = [Jpeg, Png, Png, Jpeg, broken, Png, Jpeg, Jpeg, Png, Png, Jpeg];
+
+        var results = classifier.ClassifyEach(files).ToList();
+
+        Assert.Equal(files, results.Select(r => r.Source));
+        Assert.Equal(files.Select(f => f != broken), results.Select(r => r.Succeeded));
+        var expected = new Dictionary<string, int[]> { [Png] = [.. classifier.Classify(Png, 10).Select(p => p.Index)], [Jpeg] = [.. classifier.Classify(Jpeg, 10).Select(p => p.Index)] };
+        Assert.All(results.Where(r => r.Succeeded), r => Assert.Equal(expected[r.Source], r.Top(10).Select(p => p.Index)));
+    }
+
+    [Fact]
+    public void ClassifyEach_CancelledPartWay_StopsWithOperationCanceledAndTheClassifierStaysUsable()
+    {
+        using var classifier = Classifier.Open(Model, new ClassifierOptions { Preprocess = Spec, BatchSize = 2 });
+        using var cts = new CancellationTokenSource();
+        var files = Enumerable.Repeat(Jpeg, 40).ToArray();
+        var seen = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+        {
+            foreach (var result in classifier.ClassifyEach(files, cts.Token))
+            {
+                if (++seen == 3)
+                {
+                    cts.Cancel();
+                }
+            }
+        });
+        Assert.InRange(seen, 3, 4);
+
+        // Stopping early without cancelling (a caller that takes the first few) leaves nothing running either.
+        Assert.Equal(3, classifier.ClassifyEach(files).Take(3).Count());
+        Assert.True(classifier.ClassifyEach([Png]).Single().Succeeded);
+    }
+
+    [Fact]
     public void Open_MissingModel_NamesTheFile()
     {
         var e = Assert.Throws<FileNotFoundException>(() => Classifier.Open("/nowhere/model.onnx"));

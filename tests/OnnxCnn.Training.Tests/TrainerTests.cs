@@ -45,6 +45,60 @@ public class TrainerTests
         Assert.Empty(Directory.GetFiles(Path.Combine(run, "artifacts"), "*.tmp"));
     }
 
+    [Theory]
+    [InlineData(TrainingMode.FeatureCache)]
+    [InlineData(TrainingMode.EndToEnd)]
+    public async Task Metrics_Throughput_CountsEveryTrainingImageOnceAnEpochAndTimesThePhasesApart(TrainingMode mode)
+    {
+        using var dir = new TempDir();
+        var data = FineTuneWorkflowTests.MakeDataset(dir, 8);
+        var options = Options(mode);
+        var run = dir.File("run");
+        await FineTuner.RunAsync(TinyResNet, data, options, run);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var t = doc.RootElement.GetProperty("throughput");
+        var (train, _) = Splits.Stratified(data.Labels, options.ValidationSplit, options.Seed);
+        Assert.Equal(train.Length * options.Epochs, t.GetProperty("trainImages").GetInt64());
+        Assert.Equal((train.Length + options.BatchSize - 1) / options.BatchSize * options.Epochs, t.GetProperty("steps").GetInt32());
+        var seconds = t.GetProperty("trainSeconds").GetDouble();
+        Assert.True(seconds > 0);
+        Assert.Equal(t.GetProperty("trainImages").GetInt64() / seconds, t.GetProperty("imagesPerSecond").GetDouble(), 0.01 * t.GetProperty("imagesPerSecond").GetDouble());
+        Assert.InRange(t.GetProperty("inputWaitSeconds").GetDouble(), 0, seconds);
+        var first = t.GetProperty("firstStepSeconds").GetDouble();
+        Assert.InRange(first, 1e-9, seconds);
+        Assert.Equal((t.GetProperty("trainImages").GetInt64() - options.BatchSize) / (seconds - first), t.GetProperty("steadyImagesPerSecond").GetDouble(), 0.01 * t.GetProperty("steadyImagesPerSecond").GetDouble());
+        foreach (var phase in new[] { "setupSeconds", "validationSeconds", "bookkeepingSeconds", "finishSeconds" })
+        {
+            Assert.True(t.GetProperty(phase).GetDouble() > 0, phase);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EndToEnd_EpochsReadAheadInOnePipeline_SameStepsAsAResumeThatOpensItAfresh(bool everything)
+    {
+        // Head only: a frozen prefix, and the next epoch's first batch arrives with its prefix started during the
+        // epoch's last step; everything: no prefix, the batch alone is carried. A resumed run opens the pipeline at
+        // its epoch, so equal step logs and histories say the read-ahead changes nothing.
+        using var dir = new TempDir();
+        var data = FineTuneWorkflowTests.MakeDataset(dir, 8);
+        var options = Options(TrainingMode.EndToEnd) with
+        {
+            Augment = AugmentSpec.Parse("rotation=20,hflip,shift=0.1"),
+            Spec = new TrainingSpec { Momentum = 0.9f, Trainable = everything ? ["*"] : [] },
+        };
+        await FineTuner.RunAsync(TinyResNet, data, options with { StepLog = dir.File("full.csv") }, dir.File("full"));
+        await FineTuner.RunAsync(TinyResNet, data, options with { Epochs = 1, StepLog = dir.File("part.csv") }, dir.File("part"));
+        await FineTuner.RunAsync(TinyResNet, data, options with { Resume = true, StepLog = dir.File("part.csv") }, dir.File("part"));
+
+        string[] History(string run) => File.ReadAllLines(Path.Combine(run, "history.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        Assert.Equal(File.ReadAllLines(dir.File("full.csv")), File.ReadAllLines(dir.File("part.csv")));
+        Assert.Equal(History(dir.File("full")), History(dir.File("part")));
+        Assert.Equal(1 + options.Epochs, History(dir.File("full")).Length);
+    }
+
     [Fact]
     public async Task Validation_FeatureCacheWithoutMemory_SpillsValidationFeaturesAndDeletesThem()
     {
