@@ -152,6 +152,16 @@ public sealed partial class Classifier : IDisposable
             sessionOptions.Device = device;
         }
 
+        // The decode workers run beside ORT's intra-op pool on the same cores; a spinning pool busy-waits on them between
+        // runs (and ORT's default pool pins a thread per core). Without spinning, explicit threads: predict on a folder of
+        // 320 JPEGs, zoo ResNet-18, batch 32, 2-core EPYC, 4 interleaved rounds: median 1.09× the images/s (TrainingSession
+        // makes the same choice for its prefix and step). An explicit setting in options.Session is kept.
+        sessionOptions.ConfigEntries.TryAdd("session.intra_op.allow_spinning", "0");
+        if (sessionOptions.IntraOpThreads == 0)
+        {
+            sessionOptions.IntraOpThreads = Environment.ProcessorCount;
+        }
+
         return InferenceSession.Open(modelPath, sessionOptions);
     }
 

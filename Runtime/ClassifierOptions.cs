@@ -12,7 +12,11 @@ public sealed class ClassifierOptions
     /// <summary>Where the model runs (<c>cpu</c>, <c>cuda[:id]</c>, <c>auto</c>); overrides <see cref="Session"/>'s device. Default: <see cref="Session"/>'s, else CPU.</summary>
     public ExecutionDevice? Device { get; init; }
 
-    /// <summary>Session settings (threads, optimisation level, execution provider options); the classifier copies them.</summary>
+    /// <summary>
+    /// Session settings (threads, optimisation level, execution provider options); the classifier copies them. Unless
+    /// they say otherwise, intra-op threads do not spin and their count is the processor count, since image decoding shares
+    /// the cores (<c>session.intra_op.allow_spinning</c> in <see cref="SessionOptions.ConfigEntries"/> turns spinning back on).
+    /// </summary>
     public SessionOptions? Session { get; init; }
 
     /// <summary>
