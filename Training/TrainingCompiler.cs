@@ -142,20 +142,7 @@ public static class TrainingCompiler
         }
 
         /// <summary>The backward pass of MaxPool reads the forward's indices: every MaxPool gets its second output.</summary>
-        private void AddMaxPoolIndices()
-        {
-            foreach (var node in region.Where(n => n.OpType == "MaxPool" && (n.Output.Count < 2 || n.Output[1].Length == 0)))
-            {
-                if (node.Output.Count < 2)
-                {
-                    node.Output.Add(emitter.Name(node.Output[0] + "_indices"));
-                }
-                else
-                {
-                    node.Output[1] = emitter.Name(node.Output[0] + "_indices");
-                }
-            }
-        }
+        private void AddMaxPoolIndices() => BackwardWalk.AddMaxPoolIndices(region, emitter);
 
         /// <summary>Training-mode BatchNormalization: batch statistics forward; running statistics become carried state (inputs of the eval graph too).</summary>
         private void UseBatchStatistics()
@@ -212,46 +199,11 @@ public static class TrainingCompiler
         /// <summary>Backward, in reverse topological order, accumulating gradients of shared tensors; each parameter's gradient.</summary>
         private Dictionary<string, string> Backward(string dLogits)
         {
-            var parameterSet = parameters.ToHashSet(StringComparer.Ordinal);
-            var dependent = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var node in region)
-            {
-                if (node.Input.Any(i => parameterSet.Contains(i) || dependent.Contains(i)))
-                {
-                    dependent.UnionWith(node.Output.Where(o => o.Length > 0));
-                }
-            }
-
-            var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [logits] = [dLogits] };
-            foreach (var node in region.Reverse())
-            {
-                if (node.Output.Count == 0 || !parts.TryGetValue(node.Output[0], out var incoming))
-                {
-                    continue;
-                }
-
-                if (!BackwardRules.Supported.Contains(node.OpType))
-                {
-                    throw BackwardRules.Unsupported(node, "no backward rule for this operator");
-                }
-
-                var dY = Sum(emitter, incoming);
-                foreach (var (index, gradient) in rules.Apply(node, dY, i => i < node.Input.Count && (parameterSet.Contains(node.Input[i]) || dependent.Contains(node.Input[i]))))
-                {
-                    var input = node.Input[index];
-                    if (!parts.TryGetValue(input, out var list))
-                    {
-                        parts[input] = list = [];
-                    }
-
-                    list.Add(gradient);
-                }
-            }
-
+            var parts = BackwardWalk.Run(region, rules, emitter, logits, dLogits, BackwardWalk.Downstream(region, parameters));
             var gradients = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var p in parameters)
             {
-                gradients[p] = parts.TryGetValue(p, out var gradParts) ? Sum(emitter, gradParts)
+                gradients[p] = parts.TryGetValue(p, out var gradParts) ? BackwardWalk.Sum(emitter, gradParts)
                     : throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
             }
 
@@ -368,6 +320,4 @@ public static class TrainingCompiler
 
         return result;
     }
-
-    private static string Sum(GraphEmitter e, List<string> parts) => parts.Count == 1 ? parts[0] : e.Node("Sum", parts, "grad_sum");
 }

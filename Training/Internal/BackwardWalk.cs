@@ -6,8 +6,7 @@ namespace OnnxCnn.Training.Internal;
 /// The reverse-mode walk of a region of a graph: which tensors depend on the sources, then every node's backward rule
 /// (<see cref="BackwardRules"/>) in reverse topological order from one output's gradient, the gradient parts of a
 /// tensor used more than once (residual branches) collected for one Sum. Grad-CAM's gradient graph is emitted with it.
-/// The training compiler's backward pass is the same walk with the parameters as sources (<c>TrainingCompiler.Backward</c>
-/// still carries its own copy of the loop).
+/// The training compiler's backward pass is the same walk with the parameters as sources.
 /// </summary>
 internal static class BackwardWalk
 {
