@@ -19,6 +19,11 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
     };
 
     /// <summary>Returns (input index, gradient tensor) pairs for the inputs in <paramref name="wanted"/>.</summary>
+    /// <remarks>
+    /// Long on purpose: this is the rule table, one short case per operator read side by side (as PyTorch's
+    /// derivatives.yaml lists them); a rule that needs more than a few lines lives in its own partial file
+    /// (Conv, Depthwise, Pooling, BatchNorm, Dropout, HardSwish) and the case only calls it.
+    /// </remarks>
     public IEnumerable<(int Input, string Gradient)> Apply(NodeProto node, string dY, Func<int, bool> wanted)
     {
         var x = node.Input.Count > 0 ? node.Input[0] : "";

@@ -20,6 +20,11 @@ internal sealed class OptimizerEmitter(GraphEmitter e, TrainingSpec spec)
     /// Emits the update of <paramref name="p"/> with learning-rate input <paramref name="lr"/>; records output names in
     /// <paramref name="updated"/>; returns (state input, new state output) pairs.
     /// </summary>
+    /// <remarks>
+    /// Long on purpose: one case per optimiser (SGD with momentum/Nesterov, RMSprop, Adam/AdamW), each the few lines of
+    /// its published update rule with the formula in a comment above it, kept together so they can be read against
+    /// torch.optim's documentation line by line.
+    /// </remarks>
     public IEnumerable<(string State, string Updated)> Update(string p, string g, string lr, Dictionary<string, string> updated)
     {
         var result = new List<(string, string)>();
