@@ -227,38 +227,4 @@ public class ClassifierTests
         classifier.Dispose();
         Assert.Throws<ObjectDisposedException>(() => classifier.Classify(Png));
     }
-
-    /// <summary>A stream that cannot seek and hands out at most 100 bytes per read.</summary>
-    private sealed class ForwardOnlyStream(byte[] data) : Stream
-    {
-        private int position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = Math.Min(Math.Min(count, 100), data.Length - position);
-            data.AsSpan(position, n).CopyTo(buffer.AsSpan(offset));
-            position += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

@@ -136,43 +136,9 @@ public class NpyTests
         using var t = Tensor<float>.FromSpan(values, 5, 1_000_000);
         using var stream = new MemoryStream();
         Npy.Write(stream, t);
-        using var back = Npy.Read(new ForwardOnlyStream(stream.ToArray()), "pipe");
+        using var back = Npy.Read(new ForwardOnlyStream(stream.ToArray(), 4096), "pipe");
         Assert.Equal(t.Shape, back.Shape);
         Assert.Equal(values, back.As<float>().ToArray());
-    }
-
-    /// <summary>A pipe-like stream: readable, no length, no seeking, at most 4 KiB per read.</summary>
-    private sealed class ForwardOnlyStream(byte[] data) : Stream
-    {
-        private int position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = Math.Min(Math.Min(count, 4096), data.Length - position);
-            Array.Copy(data, position, buffer, offset, n);
-            position += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static byte[] NpyBytes(string header, byte[] data)
