@@ -49,7 +49,8 @@ public sealed partial class TrainingSession : IDisposable
             Device = transfer.Device;
             var resolved = ForDevice(options, Device);
             partOptions = resolved;
-            step = InferenceSession.FromBytes(graph.Step.ToBytes(), ForPart(resolved, "step"));
+            var stepModel = Device.Kind == DeviceKind.Cpu ? NchwcConvs.Apply(graph.Step) : graph.Step;
+            step = InferenceSession.FromBytes(stepModel.ToBytes(), ForPart(resolved, "step"));
             prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(resolved, "prefix"));
             Execution = execution == StepExecution.Auto ? DefaultExecution : execution;
             if (Execution == StepExecution.Bound)

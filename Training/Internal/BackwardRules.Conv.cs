@@ -69,7 +69,7 @@ internal sealed partial class BackwardRules
                     ? WeightGradientByColumns(node, dY, w.Dims[1].Value, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
                     : WeightGradientByTaps(node, dY, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value)
                 : depthwise
-                    ? DepthwiseWeightGradient(node, dY, group, rows, columns)
+                    ? DepthwiseWeightGradientAsConv(node, dY, group, rows, columns) ?? DepthwiseWeightGradient(node, dY, group, rows, columns)
                     : GroupedWeightGradient(node, dY, group, w.Dims[0].Value, w.Dims[1].Value, k, strides, dilations, pads, y.Dims[2].Value, y.Dims[3].Value));
         }
 

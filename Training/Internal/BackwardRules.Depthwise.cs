@@ -62,6 +62,46 @@ internal sealed partial class BackwardRules
         return e.Node("Reshape", [stacked, e.Longs("dwd_shape", channels, 1, rows.Kernel, columns.Kernel)], "dconv_w_depthwise");
     }
 
+    /// <summary>
+    /// Depthwise dW as one depthwise Conv whose kernel is dY, where ORT's NCHWc kernels can run it
+    /// (<see cref="NchwcConvs"/>): dW[c,i,j] = Σ over n, h, w of Xpad[n,c,h·s+i·d, w·s′+j·d′]·dY[n,c,h,w]. The images
+    /// are stacked along the rows, channel-major: X padded to a row pitch P (a multiple of the stride s, at least the
+    /// padded height) as [1, C, N·P, W′], dY given P/s rows an image (zero rows after its own) as [C, 1, N·P/s, Wo];
+    /// a Conv with dilation = the forward's stride and stride = its dilation then yields each tap once, and no output
+    /// reads across two images (the last real dY row of an image reaches at most its padded height). Null where the
+    /// NCHWc kernels do not apply; the caller then takes the taps.
+    /// </summary>
+    private string? DepthwiseWeightGradientAsConv(NodeProto node, string dY, long channels, ConvAxis rows, ConvAxis columns)
+    {
+        if (NchwcConvs.BlockSize < 4 || channels % 4 != 0 || rows.PadBegin < 0 || rows.PadEnd < 0 || columns.PadBegin < 0 || columns.PadEnd < 0)
+        {
+            return null;
+        }
+
+        var paddedHeight = rows.Size + rows.PadBegin + rows.PadEnd;
+        var pitch = (paddedHeight + rows.Stride - 1) / rows.Stride * rows.Stride;
+        var dyPitch = pitch / rows.Stride;
+        var x = e.Node("Pad", [node.Input[0], e.Longs("dwc_pads", 0, 0, rows.PadBegin, columns.PadBegin, 0, 0, pitch - rows.Size - rows.PadBegin, columns.PadEnd)], "dwc_xpad");
+        var paddedWidth = columns.Size + columns.PadBegin + columns.PadEnd;
+        var stackedX = e.Node("Reshape", [e.Node("Transpose", [x], "dwc_xt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dwc_xs", 1, channels, -1, paddedWidth)], "dwc_xstack");
+        var g = dyPitch == rows.Out ? dY : e.Node("Pad", [dY, e.Longs("dwc_ypads", 0, 0, 0, 0, 0, 0, dyPitch - rows.Out, 0)], "dwc_ypad");
+        var stackedY = e.Node("Reshape", [e.Node("Transpose", [g], "dwc_yt", GraphEmitter.Ints("perm", 1, 0, 2, 3)), e.Longs("dwc_ys", channels, 1, -1, columns.Out)], "dwc_ystack");
+
+        // Output row i·d reads stacked rows up to (k−1)·d + N·P − s: zero rows after the last image keep it in range.
+        var extraRows = Math.Max(0, ((rows.Kernel - 1) * rows.Dilation) - rows.Stride + 1);
+        var taps = e.Node("Conv", [stackedX, stackedY], "dwc_conv", GraphEmitter.Int("group", channels),
+            GraphEmitter.Ints("dilations", rows.Stride, columns.Stride), GraphEmitter.Ints("strides", rows.Dilation, columns.Dilation),
+            GraphEmitter.Ints("pads", 0, 0, extraRows, 0));
+        var outRows = ((extraRows + rows.Stride - 1) / rows.Dilation) + 1;
+        var outColumns = ((paddedWidth - (columns.Stride * (columns.Out - 1)) - 1) / columns.Dilation) + 1;
+        if (outRows != rows.Kernel || outColumns != columns.Kernel)
+        {
+            taps = e.Node("Slice", [taps, e.Longs("dwc_s", 0, 0), e.Longs("dwc_e", rows.Kernel, columns.Kernel), e.Longs("dwc_axes", 2, 3)], "dwc_taps");
+        }
+
+        return e.Node("Reshape", [taps, e.Longs("dwc_shape", channels, 1, rows.Kernel, columns.Kernel)], "dconv_w_depthwise");
+    }
+
     /// <summary>The output positions [from, to) at which kernel tap <paramref name="tap"/> reads a real (not padded) input element.</summary>
     private static (long From, long To) InsideOutputs(ConvAxis axis, long tap)
     {

@@ -57,6 +57,22 @@ public class MobileConvGradientTests
         CheckAll(model, 0, ["conv.w", "conv.b", "scale"], inputShape: [3, channels, height, width], every: 1, fractionOfLargest: 5e-3, floor: 1e-5);
     }
 
+    /// <summary>
+    /// The same shapes with four times the channels, counts ORT's NCHWc kernels take (NchwcConvs: multiples of 4;
+    /// 8 and 16 fill whole blocks of 8, 12 is padded to the block). Their forward, dX and dW run as NCHWc depthwise
+    /// Convs, dW with dY as the kernel over the images stacked along the rows.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DepthwiseCases))]
+    public void Gradients_DepthwiseConvOnNchwcKernels_MatchFiniteDifferencesEverywhere(int height, int width, long kernel, long rowStride, long columnStride, long dilation, long[] pads, int channels)
+    {
+        var wide = channels * 4;
+        var model = ScaledConv(wide, wide, height, width, [kernel, kernel], wide, [rowStride, columnStride], pads, [dilation, dilation]);
+        // Four times the channels, four times the loss's rounding in a finite difference: the floor scales with it
+        // (it matters only for the 1×1 kernel padded beyond its reach, whose border gradients are near 1e-6).
+        CheckAll(model, 0, ["conv.w", "conv.b", "scale"], inputShape: [3, wide, height, width], every: 1, fractionOfLargest: 5e-3, floor: 4e-5);
+    }
+
     [Theory]
     [InlineData(4, 6, 3, 5)]
     [InlineData(6, 2, 1, 1)]
