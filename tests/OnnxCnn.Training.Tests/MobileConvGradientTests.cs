@@ -73,6 +73,20 @@ public class MobileConvGradientTests
         CheckAll(model, 0, ["conv.w", "conv.b", "scale"], inputShape: [3, wide, height, width], every: 1, fractionOfLargest: 5e-3, floor: 4e-5);
     }
 
+    /// <summary>
+    /// Ungrouped stride-1 Convs with channel counts in whole NCHWc blocks (multiples of 16, so of 8 too): dX is a Conv
+    /// with the rotated kernel on NCHWc kernels, its weight reordered to OIHWBiBo in the graph (NchwcConvs).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 32, 5, 6, 3, 1, new long[] { 1, 1, 1, 1 })]
+    [InlineData(32, 16, 6, 5, 3, 2, new long[] { 2, 1, 2, 2 })]
+    [InlineData(16, 16, 4, 4, 5, 1, new long[] { 2, 2, 1, 2 })]
+    public void Gradients_DenseConvOnNchwcKernels_MatchFiniteDifferencesEverywhere(int channels, int filters, int height, int width, long kernel, long dilation, long[] pads)
+    {
+        var model = ScaledConv(channels, filters, height, width, [kernel, kernel], 1, [1, 1], pads, [dilation, dilation]);
+        CheckAll(model, 0, ["scale"], inputShape: [3, channels, height, width], every: 1, fractionOfLargest: 5e-3, floor: 4e-5);
+    }
+
     [Theory]
     [InlineData(4, 6, 3, 5)]
     [InlineData(6, 2, 1, 1)]
