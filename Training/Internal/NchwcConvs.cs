@@ -28,7 +28,7 @@ internal static class NchwcConvs
     /// </summary>
     public static int BlockSize => Block.Value;
 
-    /// <summary>A copy of <paramref name="model"/> with its depthwise Convs on NCHWc kernels; the model itself when there are none.</summary>
+    /// <summary>A copy of <paramref name="model"/> with its eligible Convs on NCHWc kernels; the model itself when there are none.</summary>
     public static OnnxModel Apply(OnnxModel model)
     {
         var block = BlockSize;
@@ -38,21 +38,28 @@ internal static class NchwcConvs
         }
 
         var shapes = ShapeInference.Infer(model);
-        var candidates = model.Graph.Node.Select((n, i) => (Node: n, Index: i, Kind: KindOf(n, shapes, block))).Where(c => c.Kind != ConvKind.None).ToList();
-        if (candidates.Count == 0)
+        var kinds = new Dictionary<NodeProto, ConvKind>();
+        foreach (var node in model.Graph.Node)
+        {
+            if (KindOf(node, shapes, block) is var kind and not ConvKind.None)
+            {
+                kinds[node] = kind;
+            }
+        }
+
+        if (kinds.Count == 0)
         {
             return model;
         }
 
         var copy = model.Clone();
         var g = copy.Graph;
-        var e = new GraphEmitter(g);
-        var ordered = new List<NodeProto>(g.Node.Count + (candidates.Count * 8));
-        var replaced = candidates.ToDictionary(c => c.Index, c => c.Kind);
         var original = g.Node.ToList();
+        var rewrite = new Rewriter(new GraphEmitter(g), new OnnxGraph(model.Graph), block);
+        var ordered = new List<NodeProto>(original.Count + (kinds.Count * 8));
         for (var i = 0; i < original.Count; i++)
         {
-            if (!replaced.TryGetValue(i, out var kind))
+            if (!kinds.TryGetValue(model.Graph.Node[i], out var kind))
             {
                 ordered.Add(original[i]);
                 continue;
@@ -61,11 +68,11 @@ internal static class NchwcConvs
             var start = g.Node.Count;
             if (kind == ConvKind.Depthwise)
             {
-                RewriteDepthwise(e, original[i], shapes[original[i].Input[0]].Dims![1].Value, block);
+                rewrite.Depthwise(original[i], shapes[original[i].Input[0]].Dims![1].Value);
             }
             else
             {
-                RewriteDense(e, original[i], shapes[original[i].Input[1]].Dims!.Select(d => d.Value).ToArray(), block);
+                rewrite.Dense(original[i], shapes[original[i].Input[1]].Dims!.Select(d => d.Value).ToArray());
             }
 
             ordered.AddRange(g.Node.Skip(start));
@@ -77,6 +84,9 @@ internal static class NchwcConvs
 
         g.Node.Clear();
         g.Node.Add(ordered);
+
+        // The stacking chains of the dY-kernel Convs now read the reordered tensors; their NCHW nodes are dead.
+        new OnnxGraph(g).RemoveDeadCode();
         copy.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = Domain, Version = 1 });
         return copy;
     }
@@ -123,71 +133,132 @@ internal static class NchwcConvs
     public static bool TakesDense(long channels, long filters, long kernelTaps) =>
         BlockSize >= 4 && channels % BlockSize == 0 && filters % BlockSize == 0 && kernelTaps > 1;
 
-    /// <summary>
-    /// Emits the NCHWc form of one ungrouped Conv: X reordered, the weight as OIHWBiBo ([O/B, I/B, kh, kw, Bi, Bo],
-    /// presented as [O, I, kh, kw]) by one Transpose, the output reordered back.
-    /// </summary>
-    private static void RewriteDense(GraphEmitter e, NodeProto node, long[] w, int block)
+    /// <summary>The emission of one model's NCHWc nodes: each tensor reordered once, however many Convs read it.</summary>
+    private sealed class Rewriter(GraphEmitter e, OnnxGraph source, int block)
     {
-        var x = e.Node("ReorderInput", [node.Input[0]], "nchwc_x");
-        e.Graph.Node[^1].Domain = Domain;
-        // Two ReorderInputs (MLAS's blocked transposes) instead of one generic 5-D Transpose, measured 0.18× its time on ResNet-18 layer4 (6 vs 33 ms for three 512×512×3×3 weights):
-        // W as [O, I, kh·kw, 1] gives [O, I/B, kh·kw, Bi]; that as [O/B, B, I/B·kh·kw·Bi, 1] gives [O/B, I/B, kh·kw, Bi, Bo].
-        var inner = e.Node("ReorderInput", [e.Node("Reshape", [node.Input[1], e.Longs("nchwc_woi", w[0], w[1], w[2] * w[3], 1)], "nchwc_woi")], "nchwc_wbi");
-        e.Graph.Node[^1].Domain = Domain;
-        var lanes = e.Node("ReorderInput", [e.Node("Reshape", [inner, e.Longs("nchwc_wob", w[0] / block, block, -1, 1)], "nchwc_wob")], "nchwc_wbo");
-        e.Graph.Node[^1].Domain = Domain;
-        var filter = e.Node("Reshape", [lanes, e.Longs("nchwc_wshape", w)], "nchwc_w");
-        var inputs = new List<string> { x, filter };
-        if (node.Input.Count > 2 && node.Input[2].Length > 0)
+        private readonly Dictionary<string, string> reordered = new(StringComparer.Ordinal);
+
+        /// <summary>ReorderInput of an NCHW tensor, shared by every Conv that reads it.</summary>
+        private string Reordered(string tensor)
         {
-            inputs.Add(node.Input[2]);
+            if (!reordered.TryGetValue(tensor, out var name))
+            {
+                reordered[tensor] = name = NchwcNode("ReorderInput", [tensor], "nchwc_x");
+            }
+
+            return name;
         }
 
-        var attributes = node.Attribute.Where(a => a.Name is "strides" or "pads" or "dilations").Select(a => a.Clone()).ToArray();
-        var y = e.Node("Conv", inputs, "nchwc_conv", attributes);
-        e.Graph.Node[^1].Domain = Domain;
-        AddReorderOutput(e, y, node.Output[0], w[0]);
-    }
-
-    /// <summary>ReorderOutput of an NCHWc result back to NCHW under the replaced Conv's output name.</summary>
-    private static void AddReorderOutput(GraphEmitter e, string y, string output, long channels) =>
-        e.Graph.Node.Add(new NodeProto
+        private string NchwcNode(string op, IEnumerable<string> inputs, string hint, params AttributeProto[] attributes)
         {
-            OpType = "ReorderOutput",
-            Domain = Domain,
-            Name = e.Name("/train/nchwc_out/ReorderOutput"),
-            Input = { y },
-            Output = { output },
-            Attribute = { GraphEmitter.Int("channels", channels) },
-        });
-
-    /// <summary>Emits the NCHWc form of one depthwise Conv, its result under the Conv's output name.</summary>
-    private static void RewriteDepthwise(GraphEmitter e, NodeProto node, long channels, int block)
-    {
-        var padded = (channels + block - 1) / block * block;
-        var x = e.Node("ReorderInput", [node.Input[0]], "nchwc_x");
-        e.Graph.Node[^1].Domain = Domain;
-
-        // OIHWBo ([Cp/B, 1, kh, kw, B], presented as [Cp, 1, kh, kw]) is the NCHWc layout of the weight seen as one
-        // image [1, C, kh, kw]: ReorderInput makes it, zero-padding the channels.
-        var image = e.Node("Reshape", [node.Input[1], e.Longs("nchwc_wimage", 1, -1, 0, 0)], "nchwc_wimage");
-        var reordered = e.Node("ReorderInput", [image], "nchwc_wreorder");
-        e.Graph.Node[^1].Domain = Domain;
-        var filter = e.Node("Reshape", [reordered, e.Longs("nchwc_wshape", -1, 1, 0, 0)], "nchwc_w");
-
-        var inputs = new List<string> { x, filter };
-        if (node.Input.Count > 2 && node.Input[2].Length > 0)
-        {
-            inputs.Add(padded == channels ? node.Input[2]
-                : e.Node("Pad", [node.Input[2], e.Longs("nchwc_bpads", 0, padded - channels)], "nchwc_bpad"));
+            var name = e.Node(op, inputs, hint, attributes);
+            e.Graph.Node[^1].Domain = Domain;
+            return name;
         }
 
-        var attributes = node.Attribute.Where(a => a.Name is "strides" or "pads" or "dilations").Select(a => a.Clone()).ToList();
-        attributes.Add(GraphEmitter.Int("group", padded));
-        var y = e.Node("Conv", inputs, "nchwc_conv", [.. attributes]);
-        e.Graph.Node[^1].Domain = Domain;
-        AddReorderOutput(e, y, node.Output[0], channels);
+        /// <summary>
+        /// Emits the NCHWc form of one ungrouped Conv: X reordered, the weight as OIHWBiBo ([O/B, I/B, kh, kw, Bi, Bo],
+        /// presented as [O, I, kh, kw]), the output reordered back.
+        /// </summary>
+        public void Dense(NodeProto node, long[] w)
+        {
+            var x = Reordered(node.Input[0]);
+
+            // Two ReorderInputs (MLAS's blocked transposes) instead of one generic 5-D Transpose, measured 0.18× its time
+            // on ResNet-18 layer4 (6 vs 33 ms for three 512×512×3×3 weights): W as [O, I, kh·kw, 1] gives
+            // [O, I/B, kh·kw, Bi]; that as [O/B, B, I/B·kh·kw·Bi, 1] gives [O/B, I/B, kh·kw, Bi, Bo].
+            var inner = NchwcNode("ReorderInput", [e.Node("Reshape", [node.Input[1], e.Longs("nchwc_woi", w[0], w[1], w[2] * w[3], 1)], "nchwc_woi")], "nchwc_wbi");
+            var lanes = NchwcNode("ReorderInput", [e.Node("Reshape", [inner, e.Longs("nchwc_wob", w[0] / block, block, -1, 1)], "nchwc_wob")], "nchwc_wbo");
+            var filter = e.Node("Reshape", [lanes, e.Longs("nchwc_wshape", w)], "nchwc_w");
+            var inputs = new List<string> { x, filter };
+            if (node.Input.Count > 2 && node.Input[2].Length > 0)
+            {
+                inputs.Add(node.Input[2]);
+            }
+
+            var y = NchwcNode("Conv", inputs, "nchwc_conv", Geometry(node));
+            AddReorderOutput(y, node.Output[0], w[0]);
+        }
+
+        /// <summary>
+        /// Emits the NCHWc form of one depthwise Conv. OIHWBo ([Cp/B, 1, kh, kw, B], presented as [Cp, 1, kh, kw]) is the
+        /// NCHWc layout of the weight seen as one image [1, C, kh, kw], so ReorderInput makes it, zero-padding the channels.
+        /// An input or weight stacked channel-major from an NCHW tensor (depthwise dW: BackwardRules.DepthwiseWeightGradientAsConv)
+        /// is stacked from that tensor's reordered form instead (<see cref="Stacked"/>).
+        /// </summary>
+        public void Depthwise(NodeProto node, long channels)
+        {
+            var padded = (channels + block - 1) / block * block;
+            var x = Stacked(node.Input[0], 1, padded) ?? Reordered(node.Input[0]);
+            var filter = Stacked(node.Input[1], 0, padded)
+                ?? e.Node("Reshape", [NchwcNode("ReorderInput", [e.Node("Reshape", [node.Input[1], e.Longs("nchwc_wimage", 1, -1, 0, 0)], "nchwc_wimage")], "nchwc_wreorder"),
+                    e.Longs("nchwc_wshape", -1, 1, 0, 0)], "nchwc_w");
+            var inputs = new List<string> { x, filter };
+            if (node.Input.Count > 2 && node.Input[2].Length > 0)
+            {
+                inputs.Add(padded == channels ? node.Input[2]
+                    : e.Node("Pad", [node.Input[2], e.Longs("nchwc_bpads", 0, padded - channels)], "nchwc_bpad"));
+            }
+
+            var y = NchwcNode("Conv", inputs, "nchwc_conv", [.. Geometry(node), GraphEmitter.Int("group", padded)]);
+            AddReorderOutput(y, node.Output[0], channels);
+        }
+
+        /// <summary>
+        /// For a tensor made as Reshape(Transpose(Pad?(T), perm 1,0,2,3)) — an NCHW T padded on its spatial axes and
+        /// stacked channel-major — the same stacking of T's NCHWc form: [N, C/B, H, W, B] padded on H and W, then
+        /// [C/B, N, H′, W′, B], which is the NCHWc layout of the stacked image [1, C, N·H′, W′] (<paramref name="channelAxis"/>
+        /// 1) and the OIHWBo layout of the stacked kernel [C, 1, N·H′, W′] (axis 0). The Transpose moves whole
+        /// H′·W′·B runs, where the NCHW one moves H′·W′ floats at a time and a ReorderInput then passes over the result
+        /// again. Null for any other producer.
+        /// </summary>
+        private string? Stacked(string tensor, int channelAxis, long padded)
+        {
+            if (source.Producer(tensor) is not { OpType: "Reshape" } reshape
+                || source.Producer(reshape.Input[0]) is not { OpType: "Transpose" } transpose
+                || !Attr.Ints(transpose, "perm").SequenceEqual([1L, 0, 2, 3]))
+            {
+                return null;
+            }
+
+            var nchw = transpose.Input[0];
+            long[]? pads = null;
+            if (source.Producer(nchw) is { OpType: "Pad" } pad && pad.Input.Count == 2 && Attr.String(pad, "mode", "constant") == "constant"
+                && source.Initializer(pad.Input[1]) is { } padValues)
+            {
+                pads = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(TensorData.FromProto(padValues).Bytes).ToArray();
+                if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0)
+                {
+                    return null;
+                }
+
+                nchw = pad.Input[0];
+            }
+
+            var blocked = e.Node("Reshape", [Reordered(nchw), e.Longs("nchwc_5d", 0, padded / block, 0, 0, block)], "nchwc_blocks");
+            if (pads is not null && pads.Any(p => p != 0))
+            {
+                blocked = e.Node("Pad", [blocked, e.Longs("nchwc_spads", 0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0)], "nchwc_spad");
+            }
+
+            var stacked = e.Node("Transpose", [blocked], "nchwc_stack", GraphEmitter.Ints("perm", 1, 0, 2, 3, 4));
+            return e.Node("Reshape", [stacked, channelAxis == 1 ? e.Longs("nchwc_simage", 1, padded, -1, 0) : e.Longs("nchwc_skernel", padded, 1, -1, 0)], "nchwc_stacked");
+        }
+
+        private static AttributeProto[] Geometry(NodeProto node) =>
+            node.Attribute.Where(a => a.Name is "strides" or "pads" or "dilations").Select(a => a.Clone()).ToArray();
+
+        /// <summary>ReorderOutput of an NCHWc result back to NCHW under the replaced Conv's output name.</summary>
+        private void AddReorderOutput(string y, string output, long channels) =>
+            e.Graph.Node.Add(new NodeProto
+            {
+                OpType = "ReorderOutput",
+                Domain = Domain,
+                Name = e.Name("/train/nchwc_out/ReorderOutput"),
+                Input = { y },
+                Output = { output },
+                Attribute = { GraphEmitter.Int("channels", channels) },
+            });
     }
 
     private static int ProbeBlockSize()
