@@ -17,7 +17,7 @@ public sealed partial class TrainingSession
     /// </summary>
     public EvalResult EvaluateOnFeatures(Tensor<float> features, Tensor<long> labels, CancellationToken cancellationToken = default)
     {
-        eval ??= InferenceSession.FromBytes(Graph.Eval.ToBytes(), ForPart(partOptions, "eval"));
+        eval ??= InferenceSession.FromBytes(ForDeviceKernels(Graph.Eval).ToBytes(), ForPart(partOptions, "eval"));
         var feeds = new List<KeyValuePair<string, Tensor>> { new(Graph.Input, features), new(TrainingGraph.LabelsInput, labels) };
         var values = state.Current;
         var inputs = eval.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);

@@ -49,8 +49,7 @@ public sealed partial class TrainingSession : IDisposable
             Device = transfer.Device;
             var resolved = ForDevice(options, Device);
             partOptions = resolved;
-            var stepModel = Device.Kind == DeviceKind.Cpu ? NchwcConvs.Apply(graph.Step) : graph.Step;
-            step = InferenceSession.FromBytes(stepModel.ToBytes(), ForPart(resolved, "step"));
+            step = InferenceSession.FromBytes(ForDeviceKernels(graph.Step).ToBytes(), ForPart(resolved, "step"));
             prefix = graph.Prefix is null ? null : InferenceSession.FromBytes(graph.Prefix.ToBytes(), ForPart(resolved, "prefix"));
             Execution = execution == StepExecution.Auto ? DefaultExecution : execution;
             if (Execution == StepExecution.Bound)
@@ -85,6 +84,12 @@ public sealed partial class TrainingSession : IDisposable
     /// (TrainingSession.Bound.cs has the numbers).
     /// </summary>
     internal static StepExecution DefaultExecution => StepExecution.Bound;
+
+    /// <summary>
+    /// The step or eval graph as this session's device loads it: on the CPU with its Convs on ORT's NCHWc kernels,
+    /// which ORT's own optimiser applies only to constant weights (<see cref="NchwcConvs"/>).
+    /// </summary>
+    private OnnxModel ForDeviceKernels(OnnxModel graph) => Device.Kind == DeviceKind.Cpu ? NchwcConvs.Apply(graph) : graph;
 
     /// <summary>ORT's session config key for busy-waiting intra-op threads.</summary>
     private const string AllowSpinningKey = "session.intra_op.allow_spinning";

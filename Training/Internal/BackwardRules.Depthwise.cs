@@ -68,7 +68,9 @@ internal sealed partial class BackwardRules
     /// are stacked along the rows, channel-major: X padded to a row pitch P (a multiple of the stride s, at least the
     /// padded height) as [1, C, N·P, W′], dY given P/s rows an image (zero rows after its own) as [C, 1, N·P/s, Wo];
     /// a Conv with dilation = the forward's stride and stride = its dilation then yields each tap once, and no output
-    /// reads across two images (the last real dY row of an image reaches at most its padded height). Null where the
+    /// reads across two images (the last real dY row of an image reaches at most its padded height). On ORT's generic
+    /// grouped Conv this was slower than the taps (1.08–1.2×, above); on the NCHWc kernels PaddleOCR's step (batch 16,
+    /// ORT profile, 10 steps) went from 150 to 99 ms of kernel time and from 3,605 to 2,471 kernels. Null where the
     /// NCHWc kernels do not apply; the caller then takes the taps.
     /// </summary>
     private string? DepthwiseWeightGradientAsConv(NodeProto node, string dY, long channels, ConvAxis rows, ConvAxis columns)
