@@ -6,10 +6,11 @@ using OnnxCnn.Runtime;
 namespace OnnxCnn.Training.Internal;
 
 /// <summary>
-/// Runs the depthwise convolutions of a CPU step graph on ONNX Runtime's NCHWc kernels (the
+/// Runs the convolutions of a CPU step or eval graph on ONNX Runtime's NCHWc kernels (the
 /// <c>com.microsoft.nchwc</c> operators its own NCHWc optimiser emits for inference). That optimiser only
 /// rewrites a Conv whose weight is a constant, so in a step graph, where weights are inputs that change every
-/// step, every depthwise Conv ran on the generic grouped Conv: an im2col and a one-row Gemm per image and channel.
+/// step, every depthwise Conv ran on the generic grouped Conv (an im2col and a one-row Gemm per image and
+/// channel) and every dense one on im2col and a Gemm per image.
 /// Here each depthwise Conv (forward, dX, and the dW Conv whose kernel is dY), and each ungrouped k×k Conv with
 /// channels in whole blocks (the dX Convs of ResNet-style layers), becomes ReorderInput → NCHWc Conv with its weight
 /// reordered in the graph (channels in blocks of the kernels' width) → ReorderOutput.
