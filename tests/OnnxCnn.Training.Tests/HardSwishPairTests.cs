@@ -12,11 +12,11 @@ public class HardSwishPairTests
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
 
     /// <summary>
-    /// x → Gemm → h·HardSigmoid(h, α, 0.5) (operands in either order) → Gemm → k·HardSigmoid(j) with j a different
+    /// x → Gemm → h·HardSigmoid(h, α, β) (the linear zone off-centre when β ≠ ½, mirrored when α &lt; 0) (operands in either order) → Gemm → k·HardSigmoid(j) with j a different
     /// tensor (a squeeze-excite style gate, not a pair; its weights small enough that finite differences stay off
     /// its kinks) → Gemm.
     /// </summary>
-    private static OnnxModel Model(float alpha, bool gateFirst)
+    private static OnnxModel Model(float alpha, bool gateFirst, float beta = 0.5f)
     {
         var b = new ModelBuilder()
             .Input("x", F, "N", 6)
@@ -25,7 +25,7 @@ public class HardSwishPairTests
             .Initializer("wj", Random(5 * 8, 123, 0.4f), 5, 8)
             .Initializer("w3", Random(3 * 5, 124, 1.0f), 3, 5)
             .Node("Gemm", ["x", "w1"], ["h"], Int("transB", 1))
-            .Node("HardSigmoid", ["h"], ["hs"], Float("alpha", alpha), Float("beta", 0.5f))
+            .Node("HardSigmoid", ["h"], ["hs"], Float("alpha", alpha), Float("beta", beta))
             .Node("Mul", gateFirst ? ["hs", "h"] : ["h", "hs"], ["a"])
             .Node("Gemm", ["a", "w2"], ["k"], Int("transB", 1))
             .Node("Gemm", ["a", "wj"], ["j"], Int("transB", 1))
@@ -40,9 +40,11 @@ public class HardSwishPairTests
     [InlineData(1f / 6, false)]
     [InlineData(1f / 6, true)]
     [InlineData(0.2f, false)]
-    public void Gradients_HardSwishPair_MatchFiniteDifferences(float alpha, bool gateFirst)
+    [InlineData(0.25f, true, 0.3f)]
+    [InlineData(-0.2f, false, 0.6f)]
+    public void Gradients_HardSwishPair_MatchFiniteDifferences(float alpha, bool gateFirst, float beta = 0.5f)
     {
-        CheckAll(Model(alpha, gateFirst), 0, ["w1", "w2", "wj", "w3"], inputShape: [5, 6], every: 1, fractionOfLargest: 5e-3, floor: 1e-5);
+        CheckAll(Model(alpha, gateFirst, beta), 0, ["w1", "w2", "wj", "w3"], inputShape: [5, 6], every: 1, fractionOfLargest: 5e-3, floor: 1e-5);
     }
 
     [Fact]

@@ -3,7 +3,8 @@
 
   hs_*.onnx  the backward of hard-swish written as x*HardSigmoid(x, 1/6, 1/2) (the 21 full-size ones):
              unfused (the Mul rule + the HardSigmoid rule + Sum), wherechain (Where on x < -3 / x > 3),
-             maskramp (Where(0 < s < 1, x/3 + 1/2, s)), clipmask (s + (x/6)*[0 < s < 1], chosen).
+             maskramp (Where(0 < s < 1, x/3 + 1/2, s)), clipmask (s + (x/6)*[0 < s < 1]), and the zone read on x as
+             |x| < 3: abswhere (Where(zone, x, 0)), absramp (Where(zone, s + x/6, s)), abscast (s + (x/6)*zone, chosen).
   rs_*.onnx  the Σ over batch and positions of the conv bias gradients: rkr (one ReduceSum over axes 0, 2, 3),
              flat (N x C x HW, axes 0, 2), twostage (over HW, then over N, chosen).
 
@@ -68,6 +69,17 @@ def hard_swish(kind):
             ramp = g.node("Add", [g.node("Mul", [x, sc(1 / 3)]), sc(0.5)])
             up = g.node("Where", [g.node("Greater", [x, sc(3)]), sc(1), ramp])
             r = g.node("Mul", [dy, g.node("Where", [g.node("Less", [x, sc(-3)]), sc(0), up])])
+        elif kind == "abswhere":
+            zone = g.node("Less", [g.node("Abs", [x]), sc(3)])
+            lin = g.node("Mul", [g.node("Where", [zone, x, sc(0)]), sc(1 / 6)])
+            r = g.node("Mul", [dy, g.node("Add", [s, lin])])
+        elif kind == "absramp":
+            zone = g.node("Less", [g.node("Abs", [x]), sc(3)])
+            ramp = g.node("Add", [s, g.node("Mul", [x, sc(1 / 6)])])
+            r = g.node("Mul", [dy, g.node("Where", [zone, ramp, s])])
+        elif kind == "abscast":
+            m = g.node("Cast", [g.node("Less", [g.node("Abs", [x]), sc(3)])], to=1)
+            r = g.node("Mul", [dy, g.node("Add", [s, g.node("Mul", [g.node("Mul", [x, sc(1 / 6)]), m])])])
         elif kind == "maskramp":
             ramp = g.node("Add", [g.node("Mul", [x, sc(1 / 3)]), sc(0.5)])
             r = g.node("Mul", [dy, g.node("Where", [inside(), ramp, s])])
@@ -98,7 +110,7 @@ def bias_sum(kind):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/step_micro"
     os.makedirs(out, exist_ok=True)
-    for kind in ("unfused", "wherechain", "maskramp", "clipmask"):
+    for kind in ("unfused", "wherechain", "maskramp", "clipmask", "abswhere", "absramp", "abscast"):
         onnx.save(hard_swish(kind), os.path.join(out, f"hs_{kind}.onnx"))
     for kind in ("rkr", "flat", "twostage"):
         onnx.save(bias_sum(kind), os.path.join(out, f"rs_{kind}.onnx"))
