@@ -115,6 +115,9 @@ internal static class ShapeRules
             case "LpPool":
                 Pool(node, c, x);
                 return;
+            case "MaxUnpool":
+                MaxUnpool(node, c, x);
+                return;
             case "GlobalAveragePool":
             case "GlobalMaxPool":
             case "GlobalLpPool":
@@ -450,6 +453,30 @@ internal static class ShapeRules
         {
             c.Set(node.Output[1], shape with { ElementType = Int64 });
         }
+    }
+
+    /// <summary>MaxUnpool: the output_shape input where it is given (and folded), else (in − 1)·stride + kernel − pads per axis.</summary>
+    private static void MaxUnpool(NodeProto node, ShapeContext c, TensorShape x)
+    {
+        if (node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            c.Set(node.Output[0], new TensorShape(x.ElementType, c.Value(node.Input[2])));
+            return;
+        }
+
+        if (x.Dims is null || x.Dims.Length < 3)
+        {
+            c.Set(node.Output[0], x with { Dims = null });
+            return;
+        }
+
+        var kernel = Attr.Ints(node, "kernel_shape");
+        var rank = x.Dims.Length - 2;
+        var strides = Attr.Ints(node, "strides") is { Length: > 0 } s ? s : Enumerable.Repeat(1L, rank).ToArray();
+        var pads = Attr.Ints(node, "pads") is { Length: > 0 } p ? p : new long[2 * rank];
+        var spatial = x.Dims[2..].Select((d, i) => d.IsKnown && i < kernel.Length
+            ? Dim.Of(((d.Value - 1) * strides[i]) + kernel[i] - pads[i] - pads[i + rank]) : Dim.Unknown);
+        c.Set(node.Output[0], x with { Dims = [x.Dims[0], x.Dims[1], .. spatial] });
     }
 
     private static void Gemm(NodeProto node, ShapeContext c, TensorShape a)

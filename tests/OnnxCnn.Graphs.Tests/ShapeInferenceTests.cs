@@ -10,7 +10,7 @@ public class ShapeInferenceTests
     /// <summary>Operators shape inference promises to handle (issue: CNN operator set).</summary>
     private static readonly HashSet<string> Covered = new(StringComparer.Ordinal)
     {
-        "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul",
+        "Conv", "ConvTranspose", "MaxPool", "MaxUnpool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul",
         "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Add", "Sub", "Mul", "Div",
         "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
         "BatchNormalization", "Dropout", "Identity", "Pad", "Resize", "ReduceMean", "ReduceSum", "Shape",

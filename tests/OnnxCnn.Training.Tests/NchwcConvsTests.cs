@@ -94,4 +94,27 @@ public class NchwcConvsTests
             }
         }
     }
+
+    /// <summary>
+    /// PaddleOCR's classifier, every parameter trainable: all its depthwise Convs (forward, dX and the dY-kernel dW of
+    /// each of the 11) run on NCHWc kernels. Each needs its input's channel count from shape inference, so an operator
+    /// in the backward without a shape rule (MaxUnpool, once) silently sends the Convs after it to the generic grouped Conv.
+    /// </summary>
+    [Fact]
+    public void Apply_PpocrStep_EveryDepthwiseConvOnNchwc()
+    {
+        var model = OnnxModel.Load(Path.Combine(RepoPaths.Fixture("graphs", "ppocr_cls"), "model.onnx"));
+        var step = TrainingCompiler.Compile(model, new TrainingSpec { Trainable = ["*"] }).Step;
+        var rewritten = NchwcConvs.Apply(step);
+        if (NchwcConvs.BlockSize < 4)
+        {
+            Assert.Same(step, rewritten);
+            return;
+        }
+
+        Assert.Equal(33, rewritten.Graph.Node.Count(n => n.Domain == NchwcConvs.Domain && n.OpType == "Conv" && Attr(n, "group") > 1));
+        Assert.DoesNotContain(rewritten.Graph.Node, n => n.Domain == "" && n.OpType == "Conv" && Attr(n, "group") > 1);
+    }
+
+    private static long Attr(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name)?.I ?? 1;
 }
