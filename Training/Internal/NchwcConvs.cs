@@ -207,8 +207,8 @@ internal static class NchwcConvs
 
         /// <summary>
         /// For a tensor made as Reshape(Transpose(Pad?(T), perm 1,0,2,3)) — an NCHW T padded on its spatial axes and
-        /// stacked channel-major — the same stacking of T's NCHWc form: [N, C/B, H, W, B] padded on H and W, then
-        /// [C/B, N, H′, W′, B], which is the NCHWc layout of the stacked image [1, C, N·H′, W′] (<paramref name="channelAxis"/>
+        /// stacked channel-major — the same stacking of T's NCHWc form: [N, C/B, H, W, B] as [C/B, N, H, W, B], then
+        /// padded to [C/B, N, H′, W′, B], which is the NCHWc layout of the stacked image [1, C, N·H′, W′] (<paramref name="channelAxis"/>
         /// 1) and the OIHWBo layout of the stacked kernel [C, 1, N·H′, W′] (axis 0). The Transpose moves whole
         /// H′·W′·B runs, where the NCHW one moves H′·W′ floats at a time and a ReorderInput then passes over the result
         /// again. Null for any other producer.
@@ -236,13 +236,15 @@ internal static class NchwcConvs
                 nchw = pad.Input[0];
             }
 
+            // Transposed before it is padded: the Transpose then moves the unpadded H·W·B runs and only the Pad writes the
+            // padded size (on PaddleOCR's 2-row maps the padding triples the rows).
             var blocked = e.Node("Reshape", [Reordered(nchw), e.Longs("nchwc_5d", 0, padded / block, 0, 0, block)], "nchwc_blocks");
+            var stacked = e.Node("Transpose", [blocked], "nchwc_stack", GraphEmitter.Ints("perm", 1, 0, 2, 3, 4));
             if (pads is not null && pads.Any(p => p != 0))
             {
-                blocked = e.Node("Pad", [blocked, e.Longs("nchwc_spads", 0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0)], "nchwc_spad");
+                stacked = e.Node("Pad", [stacked, e.Longs("nchwc_spads", 0, 0, pads[2], pads[3], 0, 0, 0, pads[6], pads[7], 0)], "nchwc_spad");
             }
 
-            var stacked = e.Node("Transpose", [blocked], "nchwc_stack", GraphEmitter.Ints("perm", 1, 0, 2, 3, 4));
             return e.Node("Reshape", [stacked, channelAxis == 1 ? e.Longs("nchwc_simage", 1, padded, -1, 0) : e.Longs("nchwc_skernel", padded, 1, -1, 0)], "nchwc_stacked");
         }
 
