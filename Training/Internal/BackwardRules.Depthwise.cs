@@ -80,6 +80,30 @@ internal sealed partial class BackwardRules
             return null;
         }
 
+        // Kernel rows that only ever read padding (2 of 5 on a 2-row map) have a zero gradient: the Conv runs on the
+        // others as a kernel of their own with the padding they still reach, which shortens the row pitch (6 → 4 rows an
+        // image on PaddleOCR's 2-row maps), and the skipped rows are padded back as zeros.
+        var active = Enumerable.Range(0, (int)rows.Kernel).Where(i => InsideOutputs(rows, i) is var (from, to) && from < to).ToList();
+        if (active.Count > 0 && active.Count < rows.Kernel)
+        {
+            var (first, last) = (active[0], active[^1]);
+            var kernel = last - first + 1;
+            var padBegin = rows.PadBegin - (first * rows.Dilation);
+            var padEnd = ((rows.Out - 1) * rows.Stride) + (rows.Dilation * (kernel - 1)) + 1 - rows.Size - padBegin;
+            if (padBegin >= 0 && padEnd >= 0)
+            {
+                var trimmed = StackedWeightGradient(node, dY, channels, rows with { Kernel = kernel, PadBegin = padBegin, PadEnd = padEnd }, columns);
+                return e.Node("Pad", [trimmed, e.Longs("dwc_krows", 0, 0, first, 0, 0, 0, rows.Kernel - 1 - last, 0)], "dconv_w_depthwise");
+            }
+        }
+
+        return StackedWeightGradient(node, dY, channels, rows, columns);
+    }
+
+    /// <summary>The dY-kernel Conv of <see cref="DepthwiseWeightGradientAsConv"/> for one row geometry.</summary>
+    private string StackedWeightGradient(NodeProto node, string dY, long channels, ConvAxis rows, ConvAxis columns)
+    {
+
         var paddedHeight = rows.Size + rows.PadBegin + rows.PadEnd;
         var pitch = (paddedHeight + rows.Stride - 1) / rows.Stride * rows.Stride;
         var dyPitch = pitch / rows.Stride;

@@ -38,6 +38,7 @@ public class MobileConvGradientTests
     {
         // height, width, kernel, row stride, column stride, dilation, pads (top, left, bottom, right), channels
         { 2, 7, 5, 1, 1, 1, [2, 2, 2, 2], 3 },   // PaddleOCR's last blocks: a 5×5 kernel on a 2-row map (two kernel rows read only padding)
+        { 2, 7, 5, 1, 1, 1, [1, 2, 3, 2], 3 },   // the same with the kernel rows that read only padding at the end
         { 3, 6, 5, 2, 1, 1, [2, 2, 2, 2], 3 },   // stride (2, 1) on an odd height
         { 6, 5, 3, 2, 1, 1, [1, 1, 1, 1], 4 },   // stride (2, 1) on an even height
         { 5, 6, 3, 1, 2, 1, [1, 1, 1, 1], 2 },   // column stride
