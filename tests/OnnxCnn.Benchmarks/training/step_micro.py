@@ -4,7 +4,8 @@
   hs_*.onnx  the backward of hard-swish written as x*HardSigmoid(x, 1/6, 1/2) (the 21 full-size ones):
              unfused (the Mul rule + the HardSigmoid rule + Sum), wherechain (Where on x < -3 / x > 3),
              maskramp (Where(0 < s < 1, x/3 + 1/2, s)), clipmask (s + (x/6)*[0 < s < 1]), and the zone read on x as
-             |x| < 3: abswhere (Where(zone, x, 0)), absramp (Where(zone, s + x/6, s)), abscast (s + (x/6)*zone, chosen).
+             |x| < 3: abswhere (Where(zone, x, 0)), absramp (Where(zone, s + x/6, s)), abscast (s + (x/6)*zone, chosen),
+             shrink (s + (x - Shrink(x, 3))/6: no mask, but ORT's Shrink is slower than the 3 passes it saves).
   rs_*.onnx  the Σ over batch and positions of the conv bias gradients: rkr (one ReduceSum over axes 0, 2, 3),
              flat (N x C x HW, axes 0, 2), twostage (over HW, then over N, chosen).
 
@@ -80,6 +81,9 @@ def hard_swish(kind):
         elif kind == "abscast":
             m = g.node("Cast", [g.node("Less", [g.node("Abs", [x]), sc(3)])], to=1)
             r = g.node("Mul", [dy, g.node("Add", [s, g.node("Mul", [g.node("Mul", [x, sc(1 / 6)]), m])])])
+        elif kind == "shrink":
+            inside = g.node("Sub", [x, g.node("Shrink", [x], lambd=3.0)])
+            r = g.node("Mul", [dy, g.node("Add", [s, g.node("Mul", [inside, sc(1 / 6)])])])
         elif kind == "maskramp":
             ramp = g.node("Add", [g.node("Mul", [x, sc(1 / 3)]), sc(0.5)])
             r = g.node("Mul", [dy, g.node("Where", [inside(), ramp, s])])
@@ -110,7 +114,7 @@ def bias_sum(kind):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/step_micro"
     os.makedirs(out, exist_ok=True)
-    for kind in ("unfused", "wherechain", "maskramp", "clipmask", "abswhere", "absramp", "abscast"):
+    for kind in ("unfused", "wherechain", "maskramp", "clipmask", "abswhere", "absramp", "abscast", "shrink"):
         onnx.save(hard_swish(kind), os.path.join(out, f"hs_{kind}.onnx"))
     for kind in ("rkr", "flat", "twostage"):
         onnx.save(bias_sum(kind), os.path.join(out, f"rs_{kind}.onnx"))
