@@ -49,7 +49,9 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
 
                 break;
             case "Relu":
-                yield return (0, e.Node("Where", [e.Node("Greater", [node.Output[0], e.Scalar(0)], "relu_mask"), dY, e.Scalar(0)], "drelu"));
+                // dY times the mask as floats: 0.69× the time of Where(mask, dY, 0) on PaddleOCR's 6 full-size ReLUs at batch
+                // 16 (ORT's Where broadcasting the scalar is the slow part; Sign(y) times dY was 2.6×).
+                yield return (0, e.Node("Mul", [dY, e.Node("Cast", [e.Node("Greater", [node.Output[0], e.Scalar(0)], "relu_mask")], "relu_maskf", GraphEmitter.Int("to", 1))], "drelu"));
                 break;
             case "LeakyRelu":
                 var alpha = Attr.Float(node, "alpha", 0.01f);
@@ -74,7 +76,8 @@ internal sealed partial class BackwardRules(GraphEmitter e, ShapeInferenceResult
                 // over the tensor instead of 8 recomputing αx + β (hard-swish as x·HardSigmoid(x) runs this at full size).
                 var gate = node.Output[0];
                 var linear = e.Node("And", [e.Node("Greater", [gate, e.Scalar(0)], "hs_gt"), e.Node("Less", [gate, e.Scalar(1)], "hs_lt")], "hs_in");
-                yield return (0, e.Node("Where", [linear, e.Node("Mul", [dY, e.Scalar(a)], "hs_slope"), e.Scalar(0)], "dhardsigmoid"));
+                var mask = e.Node("Cast", [linear], "hs_inf", GraphEmitter.Int("to", 1));
+                yield return (0, e.Node("Mul", [e.Node("Mul", [dY, e.Scalar(a)], "hs_slope"), mask], "dhardsigmoid"));
                 break;
             }
 

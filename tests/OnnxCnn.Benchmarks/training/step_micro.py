@@ -6,6 +6,8 @@
              maskramp (Where(0 < s < 1, x/3 + 1/2, s)), clipmask (s + (x/6)*[0 < s < 1]), and the zone read on x as
              |x| < 3: abswhere (Where(zone, x, 0)), absramp (Where(zone, s + x/6, s)), abscast (s + (x/6)*zone, chosen),
              shrink (s + (x - Shrink(x, 3))/6: no mask, but ORT's Shrink is slower than the 3 passes it saves).
+  relu_*.onnx  ReLU's backward on its 6 full-size shapes: where (Where(y > 0, dY, 0)), sign (dY * Sign(y)),
+             cast (dY * float(y > 0), chosen).
   rs_*.onnx  the Σ over batch and positions of the conv bias gradients: rkr (one ReduceSum over axes 0, 2, 3),
              flat (N x C x HW, axes 0, 2), twostage (over HW, then over N, chosen).
 
@@ -94,6 +96,27 @@ def hard_swish(kind):
     return g.model("hs_" + kind)
 
 
+RELU = [(32, 6, 96), (32, 6, 96), (24, 6, 96), (24, 12, 96), (8, 12, 96), (8, 24, 96)]
+
+
+def relu(kind):
+    g = G()
+    zero = g.const([0], np.float32)
+    for i, (c, h, w) in enumerate(RELU):
+        x, dy = f"x{i}", f"dy{i}"
+        g.inputs += [helper.make_tensor_value_info(x, TensorProto.FLOAT, [N, c, h, w]),
+                     helper.make_tensor_value_info(dy, TensorProto.FLOAT, [N, c, h, w])]
+        y = g.node("Relu", [x])
+        if kind == "where":
+            r = g.node("Where", [g.node("Greater", [y, zero]), dy, zero])
+        elif kind == "sign":
+            r = g.node("Mul", [dy, g.node("Sign", [y])])
+        else:
+            r = g.node("Mul", [dy, g.node("Cast", [g.node("Greater", [y, zero])], to=1)])
+        g.outputs.append(helper.make_tensor_value_info(r, TensorProto.FLOAT, [N, c, h, w]))
+    return g.model("relu_" + kind)
+
+
 def bias_sum(kind):
     g = G()
     ints = lambda *v: g.const(list(v), np.int64)
@@ -116,6 +139,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     for kind in ("unfused", "wherechain", "maskramp", "clipmask", "abswhere", "absramp", "abscast", "shrink"):
         onnx.save(hard_swish(kind), os.path.join(out, f"hs_{kind}.onnx"))
+    for kind in ("where", "sign", "cast"):
+        onnx.save(relu(kind), os.path.join(out, f"relu_{kind}.onnx"))
     for kind in ("rkr", "flat", "twostage"):
         onnx.save(bias_sum(kind), os.path.join(out, f"rs_{kind}.onnx"))
     print(out)
