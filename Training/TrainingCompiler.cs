@@ -199,11 +199,11 @@ public static class TrainingCompiler
         /// <summary>Backward, in reverse topological order, accumulating gradients of shared tensors; each parameter's gradient.</summary>
         private Dictionary<string, string> Backward(string dLogits)
         {
-            var parts = BackwardWalk.Run(region, rules, emitter, logits, dLogits, BackwardWalk.Downstream(region, parameters));
+            var parts = BackwardWalk.Run(region, rules, logits, dLogits, BackwardWalk.Downstream(region, parameters));
             var gradients = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var p in parameters)
             {
-                gradients[p] = parts.TryGetValue(p, out var gradParts) ? BackwardWalk.Sum(emitter, gradParts)
+                gradients[p] = parts.TryGetValue(p, out var gradParts) ? rules.Sum(gradParts)
                     : throw new InvalidOperationException($"parameter '{p}' receives no gradient from the loss.");
             }
 

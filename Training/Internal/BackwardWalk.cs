@@ -44,10 +44,10 @@ internal static class BackwardWalk
 
     /// <summary>
     /// Walks <paramref name="region"/> backwards from <paramref name="outputGradient"/>, the gradient of <paramref name="output"/>,
-    /// emitting the gradient of every input in <paramref name="wanted"/>; returns each tensor's gradient parts (sum them with <see cref="Sum"/>).
+    /// emitting the gradient of every input in <paramref name="wanted"/>; returns each tensor's gradient parts (sum them with <see cref="BackwardRules.Sum"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">A node on the way has no backward rule.</exception>
-    public static Dictionary<string, List<string>> Run(IReadOnlyList<NodeProto> region, BackwardRules rules, GraphEmitter emitter, string output, string outputGradient,
+    public static Dictionary<string, List<string>> Run(IReadOnlyList<NodeProto> region, BackwardRules rules, string output, string outputGradient,
         IReadOnlySet<string> wanted)
     {
         var parts = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [output] = [outputGradient] };
@@ -64,7 +64,7 @@ internal static class BackwardWalk
                 throw BackwardRules.Unsupported(node, "no backward rule for this operator");
             }
 
-            foreach (var (index, gradient) in rules.Apply(node, Sum(emitter, incoming), i => i < node.Input.Count && wanted.Contains(node.Input[i])))
+            foreach (var (index, gradient) in rules.Apply(node, rules.Sum(incoming), i => i < node.Input.Count && wanted.Contains(node.Input[i])))
             {
                 var input = node.Input[index];
                 if (!parts.TryGetValue(input, out var list))
@@ -79,6 +79,4 @@ internal static class BackwardWalk
         return parts;
     }
 
-    /// <summary>One tensor's gradient from its parts: the part itself, or their Sum.</summary>
-    public static string Sum(GraphEmitter emitter, List<string> parts) => parts.Count == 1 ? parts[0] : emitter.Node("Sum", parts, "grad_sum");
 }

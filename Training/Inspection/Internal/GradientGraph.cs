@@ -42,13 +42,14 @@ internal static class GradientGraph
         }
 
         g.Input.Add(ShapeInference.ToValueInfo(OutputGradient, new TensorShape((int)TensorProto.Types.DataType.Float, logitDims)));
-        var parts = BackwardWalk.Run(region, new BackwardRules(emitter, shapes), emitter, logits, OutputGradient, BackwardWalk.Downstream(region, [from]));
+        var rules = new BackwardRules(emitter, shapes);
+        var parts = BackwardWalk.Run(region, rules, logits, OutputGradient, BackwardWalk.Downstream(region, [from]));
         if (!parts.TryGetValue(from, out var fromParts))
         {
             throw new ArgumentException($"the class score does not depend on '{from}'.");
         }
 
-        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/gradcam/grad_input", Input = { BackwardWalk.Sum(emitter, fromParts) }, Output = { InputGradient } });
+        g.Node.Add(new NodeProto { OpType = "Identity", Name = "/gradcam/grad_input", Input = { rules.Sum(fromParts) }, Output = { InputGradient } });
         g.Output.Clear();
         g.Output.Add(ShapeInference.ToValueInfo(InputGradient, fromInfo));
         new OnnxGraph(g).RemoveDeadCode();
