@@ -14,16 +14,10 @@ internal sealed partial class BackwardRules
             throw new InvalidOperationException($"MaxPool '{OnnxGraph.NodeLabel(node)}' must expose its Indices output before differentiation.");
         }
 
-        // Windows that do not overlap have distinct indices: MaxUnpool puts each dY where its maximum was, 0.76× the
-        // time of the scatter-add (PaddleOCR's 2×2 pool at batch 16, MaxPool with indices included, 3 interleaved rounds).
+        // Indices are flat over N·C·H·W: scatter-add the output gradient back onto a zero tensor. For windows that tile the
+        // input, MaxUnpool of the indices is the same and took 0.76× the time on the CPU (training/maxpool_micro.py), but
+        // ORT's CUDA provider has no MaxUnpool kernel: a CUDA step would copy the tensors to the host and back for it.
         var shape = e.ShapeOf(node.Input[0]);
-        if (Tiles(node))
-        {
-            return e.Node("MaxUnpool", [dY, node.Output[1], shape], "dmaxpool", GraphEmitter.Ints("kernel_shape", Attr.Ints(node, "kernel_shape")),
-                GraphEmitter.Ints("strides", Attr.Ints(node, "kernel_shape")));
-        }
-
-        // Overlapping windows: indices are flat over N·C·H·W, scatter-add the output gradient back onto a zero tensor.
         var total = e.Node("ReduceProd", [shape], "mp_total", GraphEmitter.Int("keepdims", 1));
         var zeros = e.Node("ConstantOfShape", [total], "mp_zeros");
         var flatIndices = e.Node("Reshape", [node.Output[1], e.Longs("flat", -1)], "mp_idx");
@@ -31,13 +25,6 @@ internal sealed partial class BackwardRules
         var scattered = e.Node("ScatterElements", [zeros, flatIndices, flatGrad], "mp_scatter", GraphEmitter.Int("axis", 0), GraphEmitter.Str("reduction", "add"));
         return e.Node("Reshape", [scattered, shape], "dmaxpool");
     }
-
-    /// <summary>Whether a MaxPool's windows do not overlap: kernel = strides, no padding, dilation or ceil mode, row-major indices.</summary>
-    private static bool Tiles(NodeProto node) =>
-        Attr.Ints(node, "kernel_shape") is { Length: > 0 } kernel && Attr.Ints(node, "strides").SequenceEqual(kernel)
-        && Attr.Ints(node, "pads").All(p => p == 0) && Attr.Ints(node, "dilations").All(d => d == 1)
-        && Attr.String(node, "auto_pad", "NOTSET") is "NOTSET" or "VALID" && Attr.Int(node, "storage_order", 0) == 0
-        && Attr.Int(node, "ceil_mode", 0) == 0;
 
     /// <summary>
     /// AveragePool: each input position receives Σ dY/divisor over the windows that contain it — a

@@ -9,20 +9,20 @@ namespace OnnxCnn.Training.Tests;
 
 /// <summary>
 /// MaxPool's input gradient on inputs full of ties (values from {0, 1, 2}): the whole window's gradient goes to its
-/// first maximum in row-major order, PyTorch's and ORT's rule, whether the windows tile the input (MaxUnpool of ORT's
-/// indices) or overlap (a scatter-add of them). The reference is a plain loop over the windows.
+/// first maximum in row-major order, PyTorch's and ORT's rule (ORT's indices, scattered back), whether the windows tile
+/// the input, drop a last row and column, are not square or overlap. The reference is a plain loop over the windows.
 /// </summary>
 public class MaxPoolGradientTests
 {
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
 
     [Theory]
-    [InlineData(4, 6, 2, 2, 2, 2, true)] // tiles exactly
-    [InlineData(5, 7, 2, 2, 2, 2, true)] // floor mode drops the last row and column
-    [InlineData(6, 9, 2, 3, 2, 3, true)] // rectangular windows
-    [InlineData(7, 7, 3, 3, 2, 2, false)] // overlapping windows: a scatter-add
-    [InlineData(6, 6, 2, 2, 1, 1, false)] // stride 1: overlapping too
-    public void InputGradient_WindowsWithTies_GoToTheFirstMaximum(int h, int w, int kh, int kw, int sh, int sw, bool tiled)
+    [InlineData(4, 6, 2, 2, 2, 2)] // tiles exactly
+    [InlineData(5, 7, 2, 2, 2, 2)] // floor mode drops the last row and column
+    [InlineData(6, 9, 2, 3, 2, 3)] // rectangular windows
+    [InlineData(7, 7, 3, 3, 2, 2)] // overlapping windows
+    [InlineData(6, 6, 2, 2, 1, 1)] // stride 1: overlapping too
+    public void InputGradient_WindowsWithTies_GoToTheFirstMaximum(int h, int w, int kh, int kw, int sh, int sw)
     {
         const int n = 2, c = 3, classes = 4;
         int oh = ((h - kh) / sh) + 1, ow = ((w - kw) / sw) + 1, features = c * oh * ow;
@@ -35,8 +35,6 @@ public class MaxPoolGradientTests
             .Output("logits", F, n, classes)
             .ToBytes());
         var graph = GradientGraph.Build(model, "x", [n, c, h, w], "logits");
-        Assert.Equal(!tiled, graph.Graph.Node.Any(node => node.OpType == "ScatterElements"));
-        Assert.Equal(tiled, graph.Graph.Node.Any(node => node.OpType == "MaxUnpool"));
 
         var random = new Random(11);
         var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)random.Next(3)).ToArray();

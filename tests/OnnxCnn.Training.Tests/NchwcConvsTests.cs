@@ -98,7 +98,8 @@ public class NchwcConvsTests
     /// <summary>
     /// PaddleOCR's classifier, every parameter trainable: all its depthwise Convs (forward, dX and the dY-kernel dW of
     /// each of the 11) run on NCHWc kernels. Each needs its input's channel count from shape inference, so an operator
-    /// in the backward without a shape rule (MaxUnpool, once) silently sends the Convs after it to the generic grouped Conv.
+    /// in the backward without a shape rule silently sends the Convs after it to the generic grouped Conv (MaxUnpool did,
+    /// when the pool's backward used it).
     /// </summary>
     [Fact]
     public void Apply_PpocrStep_EveryDepthwiseConvOnNchwc()

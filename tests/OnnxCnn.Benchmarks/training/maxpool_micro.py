@@ -2,8 +2,8 @@
 """Micro-graphs for MaxPool's backward on the 2x2/s2 pool of tests/fixtures/graphs/ppocr_cls at batch 16
 (x 16x200x2x96, dY 16x200x1x48), each with its forward:
 
-  scatter   MaxPool with indices, ScatterElements(reduction=add) onto zeros (the rule for overlapping windows)
-  unpool    MaxPool with indices, MaxUnpool (chosen for windows that tile the input)
+  scatter   MaxPool with indices, ScatterElements(reduction=add) onto zeros (the rule)
+  unpool    MaxPool with indices, MaxUnpool (0.76x on the CPU, not taken: ORT's CUDA provider has no MaxUnpool)
   s2d       plain MaxPool, SpaceToDepth, ArgMax over the taps, one-hot mask times dY, DepthToSpace
   s2dwhere  the same with Where instead of the mask's Cast and Mul
   argmax6   plain MaxPool, x as N x C x Ho x 2 x Wo x 2, first maximal row then column by ArgMax, broadcast mask
