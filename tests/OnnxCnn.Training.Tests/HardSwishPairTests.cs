@@ -12,7 +12,8 @@ public class HardSwishPairTests
     private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
 
     /// <summary>
-    /// x → Gemm → h·HardSigmoid(h, α, β) (the linear zone off-centre when β ≠ ½, mirrored when α &lt; 0) (operands in either order) → Gemm → k·HardSigmoid(j) with j a different
+    /// x → Gemm → h·HardSigmoid(h, α, β) (operands in either order; the linear zone off-centre when β ≠ ½, mirrored when
+    /// α &lt; 0) → Gemm → k·HardSigmoid(j) with j a different
     /// tensor (a squeeze-excite style gate, not a pair; its weights small enough that finite differences stay off
     /// its kinks) → Gemm.
     /// </summary>

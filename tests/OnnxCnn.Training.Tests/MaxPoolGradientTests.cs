@@ -26,9 +26,10 @@ public class MaxPoolGradientTests
     {
         const int n = 2, c = 3, classes = 4;
         int oh = ((h - kh) / sh) + 1, ow = ((w - kw) / sw) + 1, features = c * oh * ow;
+        var fc = GradientCheckTests.Random(classes * features, 7);
         var model = OnnxModel.Load(new ModelBuilder()
             .Input("x", F, n, c, h, w)
-            .Initializer("fc", GradientCheckTests.Random(classes * features, 7), classes, features)
+            .Initializer("fc", fc, classes, features)
             .Node("MaxPool", ["x"], ["p"], Ints("kernel_shape", kh, kw), Ints("strides", sh, sw))
             .Node("Flatten", ["p"], ["f"])
             .Node("Gemm", ["f", "fc"], ["logits"], Int("transB", 1))
@@ -39,7 +40,6 @@ public class MaxPoolGradientTests
         var random = new Random(11);
         var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)random.Next(3)).ToArray();
         var g = GradientCheckTests.Random(n * classes, 12);
-        var fc = GradientCheckTests.Random(classes * features, 7);
         var expected = new float[x.Length];
         for (var b = 0; b < n; b++)
         {
