@@ -9,6 +9,7 @@ namespace OnnxCnn.Preprocess.Internal;
 /// splits four pixels' R, G and B; 256- and 512-bit paths join two or four such groups and do the
 /// arithmetic in wider registers. Every path uses the same operations in the same order as the
 /// scalar loop, so all are bit-identical (tests check each one).
+/// The kernels skip tiered compilation (<see cref="ResampleKernels"/> says why).
 /// </summary>
 internal static class TensorKernels
 {
@@ -40,6 +41,7 @@ internal static class TensorKernels
         return (Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.ConvertToSingle(Vector128.WidenLower(hi)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Planes128(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
@@ -62,6 +64,7 @@ internal static class TensorKernels
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Planes256(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
@@ -88,6 +91,7 @@ internal static class TensorKernels
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Planes512(ReadOnlySpan<byte> src, Span<float> destination, int pixels, int planeStride, bool divide, float divisor,
         ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, ReadOnlySpan<int> sourceChannel)
     {
