@@ -331,7 +331,13 @@ public sealed partial class TrainingSession : IDisposable
     /// state, with the step count in its metadata — atomically (temporary file, flush, rename), so an
     /// interrupted save leaves the previous checkpoint intact.
     /// </summary>
-    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null) => Checkpoint(metadata).Save(path);
+
+    /// <summary>
+    /// The checkpoint <see cref="SaveCheckpoint"/> writes, built once (every carried tensor read, from the device when it
+    /// lives there) so that one epoch's best and last checkpoints are saved from the same copy.
+    /// </summary>
+    internal OnnxModel Checkpoint(IReadOnlyDictionary<string, string>? metadata = null)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "onnxcnn", Graph = new GraphProto { Name = "checkpoint" } };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
@@ -348,7 +354,7 @@ public sealed partial class TrainingSession : IDisposable
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         }
 
-        new OnnxModel(model, path).Save(path);
+        return new OnnxModel(model);
     }
 
     /// <summary>Restores parameters, optimiser state and step count from a checkpoint of this training graph; returns its metadata.</summary>

@@ -4,8 +4,8 @@ namespace OnnxCnn.Training.Internal;
 
 /// <summary>
 /// The last and best checkpoints of a stage under <c>artifacts/</c>, written atomically by
-/// <see cref="TrainingSession.SaveCheckpoint"/>: best on a validation improvement, then last, so a run
-/// killed between them repeats the epoch, best save included.
+/// <see cref="TrainingSession.SaveCheckpoint"/>'s way: best on a validation improvement, then last, so a run
+/// killed between them repeats the epoch, best save included. Both are written from one copy of the state.
 /// </summary>
 internal sealed class Checkpointer(TrainingSession session, string artifacts)
 {
@@ -34,13 +34,13 @@ internal sealed class Checkpointer(TrainingSession session, string artifacts)
     /// <summary>Saves the epoch: the best checkpoint first when it improved, then the last.</summary>
     public void Save(int epoch, bool improved)
     {
-        var meta = new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) };
+        var checkpoint = session.Checkpoint(new Dictionary<string, string> { ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
         if (improved)
         {
-            session.SaveCheckpoint(Best, meta);
+            checkpoint.Save(Best);
         }
 
-        session.SaveCheckpoint(Last, meta);
+        checkpoint.Save(Last);
     }
 
     /// <summary>Restores the best epoch's weights (early stopping exports them).</summary>
