@@ -50,10 +50,10 @@ public sealed record PreprocessSpec
     public float Scale { get; init; } = 1f;
 
     /// <summary>Per-channel mean subtracted after scaling (in the output channel order).</summary>
-    public float[] Mean { get; init; } = [0f, 0f, 0f];
+    public ChannelValues Mean { get; init; } = ChannelValues.All(0f);
 
     /// <summary>Per-channel divisor applied after the mean.</summary>
-    public float[] Std { get; init; } = [1f, 1f, 1f];
+    public ChannelValues Std { get; init; } = ChannelValues.All(1f);
 
     /// <summary>True for BGR channel order (Caffe/Keras VGG).</summary>
     public bool Bgr { get; init; }
@@ -156,7 +156,7 @@ public sealed record PreprocessSpec
     /// </summary>
     private static void RequireFiniteOutput(PreprocessSpec spec, string text)
     {
-        for (var c = 0; c < spec.Std.Length; c++)
+        for (var c = 0; c < spec.Std.Count; c++)
         {
             var (scale, mean, std) = (spec.Scale, spec.Mean[c], spec.Std[c]);
             if (!float.IsFinite(scale / std) || !float.IsFinite(mean / std) || !float.IsFinite(255f * scale / std)
@@ -193,8 +193,8 @@ public sealed record PreprocessSpec
         }
 
         parts.Add(Inv($"scale={Scale:R}"));
-        parts.Add("mean=" + string.Join(':', Mean.Select(m => m.ToString("R", CultureInfo.InvariantCulture))));
-        parts.Add("std=" + string.Join(':', Std.Select(m => m.ToString("R", CultureInfo.InvariantCulture))));
+        parts.Add(Inv($"mean={Mean}"));
+        parts.Add(Inv($"std={Std}"));
         parts.Add(Bgr ? "order=bgr" : "order=rgb");
         parts.Add(Nhwc ? "layout=nhwc" : "layout=nchw");
         if (PadValue != 0)
@@ -243,16 +243,15 @@ public sealed record PreprocessSpec
     }
 
     /// <summary>Three values <c>a:b:c</c>, or one value for every channel (<c>mean=0.5</c>, as Paddle and Hugging Face configs write it).</summary>
-    private static float[] PerChannel(string token, string value)
+    private static ChannelValues PerChannel(string token, string value)
     {
         var parts = value.Split(':');
-        if (parts.Length == 1)
+        return parts.Length switch
         {
-            var v = Number(token, value);
-            return [v, v, v];
-        }
-
-        return parts.Length == 3 ? parts.Select(p => Number(token, p)).ToArray() : throw Bad(token, "expected one value or three values a:b:c");
+            1 => ChannelValues.All(Number(token, value)),
+            3 => new ChannelValues(Number(token, parts[0]), Number(token, parts[1]), Number(token, parts[2])),
+            _ => throw Bad(token, "expected one value or three values a:b:c"),
+        };
     }
 
     private static FormatException Bad(string token, string why) => new(SpecText.OneLine($"preprocess spec token '{token}': {why}."));

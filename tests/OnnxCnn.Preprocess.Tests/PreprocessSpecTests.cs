@@ -31,6 +31,26 @@ public class PreprocessSpecTests
     }
 
     [Fact]
+    public void Equals_SpecsParsedApart_AreEqualByValue()
+    {
+        // Record equality itself (not xUnit's structural comparer): mean and std compare by value.
+        var a = PreprocessSpec.Parse("imagenet");
+        var b = PreprocessSpec.Parse(PreprocessSpec.ImageNet.ToString());
+        Assert.True(a == b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.False(a == (a with { Std = a.Std with { Third = 0.5f } }));
+    }
+
+    [Fact]
+    public void ChannelValues_ThreeValuesOnly()
+    {
+        Assert.Throws<ArgumentException>(() => ChannelValues.Create([1f, 2f]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessSpec.ImageNet.Mean[3]);
+        Assert.Equal([0.485f, 0.456f, 0.406f], PreprocessSpec.ImageNet.Mean.ToArray());
+        Assert.Equal("0.5:0.25:1", new ChannelValues(0.5f, 0.25f, 1f).ToString());
+    }
+
+    [Fact]
     public void ToString_ParsesBackToEqualSpec()
     {
         foreach (var spec in new[] { PreprocessSpec.ImageNet, PreprocessSpec.Caffe, PreprocessSpec.Inception, PreprocessSpec.Parse("fit=200x300,pad=114,layout=nhwc") })
